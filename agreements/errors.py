@@ -1,0 +1,26 @@
+"""Errors the services raise. Each carries a message in the user's language; views show it as it is."""
+
+from django.core.exceptions import ValidationError
+
+
+class ServiceError(Exception):
+    """A request the rules refuse. Nothing was written."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class PermissionDeniedError(ServiceError):
+    pass
+
+
+class StaleObjectError(ServiceError):
+    """Someone else changed the record since the user loaded it."""
+
+
+class InvalidStateError(ServiceError):
+    pass
+
+
+__all__ = ["InvalidStateError", "PermissionDeniedError", "ServiceError", "StaleObjectError", "ValidationError"]

@@ -1,0 +1,48 @@
+from .agreement import (
+    Agreement,
+    AgreementKind,
+    Article,
+    Counterpart,
+    CounterpartType,
+    Opinion,
+    OpinionKind,
+    ReferenceCounter,
+    RenewalClause,
+    Signatory,
+    Status,
+)
+from .audit import AuditEvent
+from .documents import DocumentTemplate, DocumentVersion
+from .people import Delegation, Profile, UserToken
+from .plan import Action, Indicator, IndicatorActual, Objective, Sector
+from .reminders import Heartbeat, OutboxMessage, Reminder, ReminderKind, ReminderPolicy
+
+__all__ = [
+    "Action",
+    "Agreement",
+    "AgreementKind",
+    "Article",
+    "AuditEvent",
+    "Counterpart",
+    "CounterpartType",
+    "Delegation",
+    "DocumentTemplate",
+    "DocumentVersion",
+    "Heartbeat",
+    "Indicator",
+    "IndicatorActual",
+    "Objective",
+    "Opinion",
+    "OpinionKind",
+    "OutboxMessage",
+    "Profile",
+    "ReferenceCounter",
+    "Reminder",
+    "ReminderKind",
+    "ReminderPolicy",
+    "RenewalClause",
+    "Sector",
+    "Signatory",
+    "Status",
+    "UserToken",
+]

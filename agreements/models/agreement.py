@@ -1,0 +1,304 @@
+"""An international agreement of the Region and the records that hang off it."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .plan import Action, Sector
+
+
+class AgreementKind(models.TextChoices):
+    INTESA = "intesa", _("Intesa")
+    ACCORDO = "accordo", _("Accordo con Stato estero")
+    MEMORANDUM = "memorandum", _("Memorandum of Understanding")
+    PROTOCOLLO = "protocollo", _("Protocollo d'intesa")
+    LETTERA_INTENTI = "lettera_intenti", _("Lettera d'intenti")
+
+
+REFERENCE_PREFIX = {
+    AgreementKind.INTESA: "INT",
+    AgreementKind.ACCORDO: "ACC",
+    AgreementKind.MEMORANDUM: "MOU",
+    AgreementKind.PROTOCOLLO: "PRO",
+    AgreementKind.LETTERA_INTENTI: "LDI",
+}
+
+
+class Status(models.TextChoices):
+    PROPOSAL = "proposal", _("Proposta")
+    NEGOTIATION = "negotiation", _("Negoziazione testo")
+    CONSULTATION = "consultation", _("Consultazione DG")
+    APPROVAL = "approval", _("Approvazione dirigente")
+    GIUNTA = "giunta", _("Delibera Giunta")
+    NOTIFICATION = "notification", _("Notifica")
+    OBSERVATIONS = "observations", _("Attesa osservazioni")
+    SIGNATURE = "signature", _("Firma")
+    RATIFICATION = "ratification", _("Ratifica")
+    PUBLICATION = "publication", _("Pubblicazione")
+    IN_FORCE = "in_force", _("In vigore")
+    RENEWED = "renewed", _("Rinnovata")
+    EXPIRED = "expired", _("Scaduta")
+    TERMINATED = "terminated", _("Recesso")
+    REJECTED = "rejected", _("Respinta")
+    WITHDRAWN = "withdrawn", _("Ritirata")
+    ARCHIVED = "archived", _("Archiviata")
+
+
+OPEN_STATUSES = [
+    Status.PROPOSAL,
+    Status.NEGOTIATION,
+    Status.CONSULTATION,
+    Status.APPROVAL,
+    Status.GIUNTA,
+    Status.NOTIFICATION,
+    Status.OBSERVATIONS,
+    Status.SIGNATURE,
+    Status.RATIFICATION,
+    Status.PUBLICATION,
+]
+CLOSED_STATUSES = [
+    Status.RENEWED,
+    Status.EXPIRED,
+    Status.TERMINATED,
+    Status.REJECTED,
+    Status.WITHDRAWN,
+    Status.ARCHIVED,
+]
+
+
+class RenewalClause(models.TextChoices):
+    NONE = "none", _("Nessun rinnovo")
+    EXPRESS = "express", _("Rinnovo espresso")
+    TACIT = "tacit", _("Rinnovo tacito")
+
+
+class CounterpartType(models.TextChoices):
+    REGION = "region", _("Regione")
+    FEDERATED_STATE = "federated_state", _("Stato federato")
+    PROVINCE = "province", _("Provincia / prefettura")
+    STATE = "state", _("Stato sovrano")
+    CITY = "city", _("Città / ente locale")
+    OTHER = "other", _("Altro ente")
+
+
+class ObservationsOutcome(models.TextChoices):
+    PENDING = "", _("In attesa")
+    NULLA_OSTA = "nulla_osta", _("Nulla osta")
+    OBSERVATIONS = "observations", _("Osservazioni ricevute")
+    SILENCE = "silence", _("Decorsi 30 giorni senza osservazioni")
+
+
+class Counterpart(models.Model):
+    name = models.CharField(_("denominazione"), max_length=200, unique=True)
+    name_local = models.CharField(_("denominazione in lingua originale"), max_length=200, blank=True)
+    country = models.CharField(_("Paese"), max_length=100)
+    country_code = models.CharField(_("codice Paese (ISO 3166)"), max_length=2, blank=True)
+    type = models.CharField(_("tipo"), max_length=20, choices=CounterpartType.choices)
+    language = models.CharField(_("lingua (codice ISO 639-1)"), max_length=8, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("controparte")
+        verbose_name_plural = _("controparti")
+
+    def __str__(self):
+        return f"{self.name} ({self.country})"
+
+
+class ReferenceCounter(models.Model):
+    """Last number used for each (prefix, year): reference codes are never reused, even after deletion."""
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="one_counter_per_prefix_year")]
+
+
+class Agreement(models.Model):
+    reference = models.CharField(_("codice"), max_length=20, unique=True, editable=False)
+    title = models.CharField(_("titolo"), max_length=300)
+    kind = models.CharField(_("tipo"), max_length=20, choices=AgreementKind.choices)
+    binding = models.BooleanField(
+        _("vincolante"), default=True, help_text=_("Per memorandum, protocolli e lettere d'intenti: testo vincolante")
+    )
+    status = models.CharField(_("stato"), max_length=20, choices=Status.choices, default=Status.PROPOSAL)
+    counterpart = models.ForeignKey(
+        Counterpart, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("controparte")
+    )
+    other_counterparts = models.ManyToManyField(
+        Counterpart, blank=True, related_name="co_agreements", verbose_name=_("altre controparti")
+    )
+    subject_areas = models.JSONField(_("ambiti di cooperazione"), default=list, blank=True)
+    languages = models.JSONField(_("lingue"), default=list, blank=True)
+    authentic_languages = models.JSONField(_("versioni ugualmente autentiche"), default=list, blank=True)
+    dgs = models.ManyToManyField(
+        Sector, blank=True, related_name="agreements", verbose_name=_("DG coinvolte"),
+        limit_choices_to={"is_dg": True},
+    )
+    plan_actions = models.ManyToManyField(
+        Action, blank=True, related_name="agreements", verbose_name=_("azioni del piano")
+    )
+    estimated_cost = models.DecimalField(_("costo stimato (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    cost_notes = models.TextField(_("note sui costi"), blank=True)
+    notes = models.TextField(_("note"), blank=True)
+
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="drafted_agreements",
+        verbose_name=_("redattore"), null=True, blank=True,
+    )
+    director = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="directed_agreements",
+        verbose_name=_("dirigente responsabile"), null=True, blank=True,
+    )
+    consultation_days = models.PositiveSmallIntegerField(_("giorni per il parere DG"), default=15)
+    consultation_round = models.PositiveSmallIntegerField(_("turno di consultazione"), default=0)
+    consultation_started_on = models.DateField(_("consultazione avviata il"), null=True, blank=True)
+    text_agreed_on = models.DateField(_("testo concordato il"), null=True, blank=True)
+    approved_on = models.DateField(_("approvato il"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        verbose_name=_("approvato da"),
+    )
+
+    dgr_number = models.CharField(_("numero DGR"), max_length=30, blank=True)
+    dgr_date = models.DateField(_("data DGR"), null=True, blank=True)
+
+    notice_government_date = models.DateField(_("data notifica al Governo"), null=True, blank=True)
+    notice_government_protocol = models.CharField(_("protocollo notifica al Governo"), max_length=60, blank=True)
+    notice_assembly_date = models.DateField(_("data informativa all'Assemblea"), null=True, blank=True)
+    notice_assembly_protocol = models.CharField(_("protocollo informativa all'Assemblea"), max_length=60, blank=True)
+    observations_outcome = models.CharField(
+        _("esito osservazioni"), max_length=20, choices=ObservationsOutcome.choices, default="", blank=True
+    )
+    observations_date = models.DateField(_("data osservazioni / nulla osta"), null=True, blank=True)
+    observations_text = models.TextField(_("osservazioni del Governo"), blank=True)
+    full_powers_date = models.DateField(_("data pieni poteri"), null=True, blank=True)
+    full_powers_protocol = models.CharField(_("protocollo pieni poteri"), max_length=60, blank=True)
+
+    signature_place = models.CharField(_("luogo di firma"), max_length=120, blank=True)
+    signed_on = models.DateField(_("data di firma"), null=True, blank=True)
+
+    assembly_transmission_date = models.DateField(_("trasmissione all'Assemblea"), null=True, blank=True)
+    assembly_committee_opinion_date = models.DateField(_("parere della commissione"), null=True, blank=True)
+    ratification_act = models.CharField(_("atto di ratifica"), max_length=120, blank=True)
+    ratification_date = models.DateField(_("data di ratifica"), null=True, blank=True)
+
+    burert_reference = models.CharField(_("riferimento BURERT"), max_length=120, blank=True)
+    published_on = models.DateField(_("data di pubblicazione"), null=True, blank=True)
+
+    entry_into_force = models.DateField(_("entrata in vigore"), null=True, blank=True)
+    duration_months = models.PositiveSmallIntegerField(_("durata (mesi)"), null=True, blank=True)
+    end_date = models.DateField(_("scadenza"), null=True, blank=True)
+    renewal_clause = models.CharField(
+        _("clausola di rinnovo"), max_length=10, choices=RenewalClause.choices, default=RenewalClause.EXPRESS
+    )
+    renewal_notice_days = models.PositiveSmallIntegerField(_("preavviso di disdetta (giorni)"), null=True, blank=True)
+    renews = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="renewals",
+        verbose_name=_("rinnova l'accordo"),
+    )
+    no_renewal_decided_on = models.DateField(_("decisione di non rinnovare il"), null=True, blank=True)
+    implementation_notes = models.TextField(_("note di attuazione"), blank=True)
+    closed_reason = models.TextField(_("motivazione di chiusura"), blank=True)
+
+    version = models.PositiveIntegerField(_("versione"), default=1)
+    created_at = models.DateTimeField(_("creato il"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("aggiornato il"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("accordo")
+        verbose_name_plural = _("accordi")
+        indexes = [models.Index(fields=["status", "end_date"]), models.Index(fields=["end_date"])]
+        permissions = [
+            ("act_drafter", "Can hold drafting tasks"),
+            ("act_director", "Can hold approval tasks"),
+            ("act_secretariat", "Can hold Giunta secretariat tasks"),
+            ("give_opinion", "Can give a DG opinion"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_binding(self) -> bool:
+        """Intese and accordi always bind; the lighter kinds only when marked binding."""
+        return self.kind in (AgreementKind.INTESA, AgreementKind.ACCORDO) or self.binding
+
+    @property
+    def needs_full_powers(self) -> bool:
+        return self.kind == AgreementKind.ACCORDO
+
+
+class Signatory(models.Model):
+    class Side(models.TextChoices):
+        REGION = "region", _("Regione")
+        COUNTERPART = "counterpart", _("Controparte")
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatories")
+    side = models.CharField(_("parte"), max_length=12, choices=Side.choices)
+    name = models.CharField(_("nome"), max_length=200)
+    role = models.CharField(_("carica"), max_length=200)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["agreement", "side", "order"]
+        verbose_name = _("firmatario")
+        verbose_name_plural = _("firmatari")
+
+    def __str__(self):
+        return f"{self.name}, {self.role}"
+
+
+class Article(models.Model):
+    """One article of the text, in Italian and in the counterpart's language, side by side."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="articles")
+    number = models.PositiveSmallIntegerField(_("numero"))
+    heading_it = models.CharField(_("rubrica (italiano)"), max_length=200)
+    text_it = models.TextField(_("testo (italiano)"))
+    heading_other = models.CharField(_("rubrica (altra lingua)"), max_length=200, blank=True)
+    text_other = models.TextField(_("testo (altra lingua)"), blank=True)
+
+    class Meta:
+        ordering = ["agreement", "number"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "number"], name="one_article_number")]
+        verbose_name = _("articolo")
+        verbose_name_plural = _("articoli")
+
+    def __str__(self):
+        return f"Art. {self.number} {self.heading_it}"
+
+
+class OpinionKind(models.TextChoices):
+    PENDING = "pending", _("In attesa")
+    FAVOURABLE = "favourable", _("Favorevole")
+    FAVOURABLE_REMARKS = "favourable_remarks", _("Favorevole con osservazioni")
+    UNFAVOURABLE = "unfavourable", _("Contrario")
+    SILENT_ASSENT = "silent_assent", _("Silenzio-assenso")
+
+
+class Opinion(models.Model):
+    """A DG's opinion in one consultation round."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="opinions")
+    dg = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("DG"))
+    round = models.PositiveSmallIntegerField(_("turno"), default=1)
+    kind = models.CharField(_("parere"), max_length=20, choices=OpinionKind.choices, default=OpinionKind.PENDING)
+    notes = models.TextField(_("note"), blank=True)
+    due_date = models.DateField(_("scadenza"))
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    given_at = models.DateTimeField(_("espresso il"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["agreement", "round", "dg__name"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "dg", "round"], name="one_opinion_per_round")]
+        verbose_name = _("parere DG")
+        verbose_name_plural = _("pareri DG")
+
+    def __str__(self):
+        return f"{self.dg}: {self.get_kind_display()}"

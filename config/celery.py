@@ -1,0 +1,61 @@
+"""The Celery app. Tasks live in worker/tasks.py; the beat schedule is defined here, in code."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("intese")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _configure_broker(conf):
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        folder = settings.CELERY_BROKER_DIR
+        for sub in ("in", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        conf.broker_transport_options = {
+            "data_folder_in": str(folder / "in"),
+            "data_folder_out": str(folder / "in"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    else:
+        conf.broker_transport_options = {
+            # A task that is not acknowledged within an hour is handed to another worker. Our tasks are short
+            # and idempotent, so redelivery is harmless; no task relies on a long ETA (DESIGN.md section 4).
+            "visibility_timeout": 3600,
+            # A half-open broker connection must not hang a web request: give up on a socket after 3 seconds.
+            "socket_timeout": 3,
+            "socket_connect_timeout": 3,
+        }
+
+
+app.conf.update(
+    # Acknowledge after the task ran, so a worker killed mid-task leaves the message for another worker;
+    # safe because every task is idempotent (the outbox row, not the message, says what was sent).
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    # Publishing must fail fast when the broker is down: the outbox row is the truth, beat re-sends later.
+    broker_connection_timeout=3,
+    broker_connection_retry_on_startup=True,
+    task_publish_retry=False,
+    timezone="Europe/Rome",
+    enable_utc=True,
+    beat_schedule={
+        "scan-reminders-hourly": {"task": "worker.tasks.scan_reminders", "schedule": crontab(minute=5)},
+        "relay-outbox": {"task": "worker.tasks.relay_outbox", "schedule": 60.0},
+        "fire-workflow-timers": {"task": "worker.tasks.fire_workflow_timers", "schedule": 300.0},
+    },
+)
+app.autodiscover_tasks(["worker"])
+
+
+@app.on_after_configure.connect
+def _setup(sender, **kwargs):
+    _configure_broker(sender.conf)

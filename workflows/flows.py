@@ -1,0 +1,226 @@
+"""The lifecycle of an international agreement, read top to bottom (DESIGN.md section 3).
+
+Each node is a step of the procedure. Human steps (`Step`) show a form and call one service through
+workflows.services.task_complete; gateways only route on the agreement's state; timers are database timers
+fired by the beat task `fire_workflow_timers`. No business logic lives here beyond routing conditions.
+"""
+
+import datetime
+
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from agreements import dates, services
+from agreements.models import Opinion, Profile, Status
+from agreements.roles import Role
+
+from . import forms
+from .models import AgreementProcess
+from .nodes import SplitEach, Step
+
+
+class AgreementFlow(flow.Flow):
+    process_class = AgreementProcess
+    # A row lock on the process (SELECT ... FOR UPDATE) serialises every change to one agreement's run, so
+    # parallel branches reaching a Join never stall. It waits instead of failing fast: of many concurrent
+    # attempts on the same task, one wins and the others find it done and are told so.
+    lock_impl = lock.SelectForUpdateLock(nowait=False, attempts=1)
+    process_title = _("Accordo internazionale")
+    process_description = _("Dalla proposta all'entrata in vigore e al rinnovo")
+    summary_template = "{{ process.agreement.reference }} {{ process.agreement.title }}"
+
+    # 1. Proposta: started by agreements services (workflows.services.proposal_start).
+    start = flow.StartHandle(this.start_process).Next(this.negotiate)
+
+    # 2. Negoziazione testo: versions are uploaded on the agreement page; the drafter marks the text agreed.
+    negotiate = (
+        Step(forms.NegotiationForm, service=services.text_mark_agreed, roles=(Role.DRAFTER,))
+        .Annotation(title=_("Negoziazione testo"), description=_("Concordare il testo con la controparte"))
+        .Assign(this.drafter_of)
+        .Next(this.needs_consultation)
+    )
+    needs_consultation = flow.If(this.has_dgs).Then(this.consult).Else(this.approve)
+
+    # 3. Consultazione DG: one task per DG, in parallel with the deadline timer.
+    consult = SplitEach().Next(this.consult_dg, data_source=this.dg_tasks).Always(this.consultation_deadline)
+    consult_dg = (
+        Step(forms.OpinionForm, service=services.opinion_give, roles=(Role.DG_REFERENT,), per_dg=True)
+        .Annotation(title=_("Parere DG"), description=_("Parere della Direzione Generale sul testo"))
+        .Assign(this.dg_referent)
+        .Permission("agreements.give_opinion")
+        .Next(this.consultation_join)
+    )
+    consultation_deadline = flow.Timer(this.consultation_due).Next(this.silent_assent)
+    silent_assent = flow.Function(this.record_silent_assent).Next(this.consultation_join)
+    consultation_join = flow.Join(continue_on_condition=this.consultation_settled).Next(this.close_consultation)
+    close_consultation = flow.Function(this.consultation_close).Next(this.after_consultation)
+    after_consultation = flow.If(this.text_sent_back).Then(this.negotiate).Else(this.approve)
+
+    # 4. Approvazione dirigente: approve, send back with remarks, or reject (four-eyes).
+    approve = (
+        Step(forms.DecisionForm, service=services.agreement_decide, roles=(Role.DIRECTOR,))
+        .Annotation(title=_("Approvazione dirigente"))
+        .Assign(this.director_of)
+        .Permission("agreements.act_director")
+        .Next(this.after_approval)
+    )
+    after_approval = (
+        flow.Switch()
+        .Case(this.negotiate, this.text_sent_back)
+        .Case(this.rejected, this.is_rejected)
+        .Case(this.giunta, this.is_binding)
+        .Default(this.sign)
+    )
+
+    # 5. Delibera Giunta on the draft.
+    giunta = (
+        Step(forms.GiuntaForm, service=services.giunta_record, roles=(Role.SECRETARIAT,))
+        .Annotation(title=_("Delibera di Giunta"))
+        .Permission("agreements.act_secretariat")
+        .Next(this.notify)
+    )
+
+    # 6. Notifica, in parallel: the national government and the Assemblea legislativa.
+    notify = flow.Split().Always(this.notify_government).Always(this.inform_assembly)
+    notify_government = (
+        Step(forms.NoticeForm, service=services.notice_government_record, roles=(Role.SECRETARIAT,))
+        .Annotation(title=_("Notifica al Governo (DAR e MAECI)"))
+        .Permission("agreements.act_secretariat")
+        .Next(this.notices_join)
+    )
+    inform_assembly = (
+        Step(forms.NoticeForm, service=services.notice_assembly_record, roles=(Role.SECRETARIAT,))
+        .Annotation(title=_("Informativa all'Assemblea legislativa"))
+        .Permission("agreements.act_secretariat")
+        .Next(this.notices_join)
+    )
+    notices_join = flow.Join().Next(this.open_observations)
+    open_observations = flow.Function(this.observations_open).Next(this.await_observations)
+
+    # 7. Attesa osservazioni: 30 days from the notice, unless observations or a nulla osta come first.
+    #    An accordo with a State has no silence: it waits for full powers (recorded with the nulla osta).
+    await_observations = (
+        flow.Split().Always(this.record_observations).Next(this.observations_deadline, case=this.silence_counts)
+    )
+    record_observations = (
+        Step(forms.ObservationsForm, service=services.observations_record, roles=(Role.SECRETARIAT,))
+        .Annotation(title=_("Osservazioni del Governo"))
+        .Permission("agreements.act_secretariat")
+        .Next(this.observations_join)
+    )
+    observations_deadline = flow.Timer(this.observations_due).Next(this.observations_silence)
+    observations_silence = flow.Function(this.record_observations_silence).Next(this.observations_join)
+    observations_join = flow.Join(continue_on_condition=this.observations_settled).Next(this.close_observations)
+    close_observations = flow.Function(this.observations_close).Next(this.after_observations)
+    after_observations = flow.If(this.text_sent_back).Then(this.negotiate).Else(this.sign)
+
+    # 8. Firma.
+    sign = (
+        Step(forms.SignatureForm, service=services.signature_record, roles=(Role.DRAFTER, Role.SECRETARIAT))
+        .Annotation(title=_("Firma"))
+        .Assign(this.drafter_of)
+        .Next(this.needs_ratification)
+    )
+    needs_ratification = flow.If(this.is_binding).Then(this.ratify).Else(this.publish)
+
+    # 9. Ratifica by the Assemblea legislativa.
+    ratify = (
+        Step(forms.RatificationForm, service=services.ratification_record, roles=(Role.SECRETARIAT,))
+        .Annotation(title=_("Ratifica dell'Assemblea legislativa"))
+        .Permission("agreements.act_secretariat")
+        .Next(this.publish)
+    )
+
+    # 10. Pubblicazione on the BURERT; 11. in force.
+    publish = (
+        Step(forms.PublicationForm, service=services.publication_record, roles=(Role.SECRETARIAT,))
+        .Annotation(title=_("Pubblicazione nel BURERT"))
+        .Permission("agreements.act_secretariat")
+        .Next(this.in_force)
+    )
+    in_force = flow.End()
+    rejected = flow.End()
+
+    # --- Process start and assignment --------------------------------------------------------------------
+
+    def start_process(self, activation, agreement):
+        activation.process.agreement = agreement
+        return activation.process
+
+    def drafter_of(self, activation):
+        return activation.process.agreement.drafted_by
+
+    def director_of(self, activation):
+        return activation.process.agreement.director
+
+    def dg_referent(self, activation):
+        """The DG's first referent holds the task; any referent of the same DG (or a deputy) may act on it."""
+        profile = (
+            Profile.objects.filter(dg_id=activation.task.data.get("dg"), user__is_active=True)
+            .select_related("user")
+            .order_by("user__username")
+            .first()
+        )
+        return profile.user if profile else None
+
+    def dg_tasks(self, activation):
+        agreement = activation.process.agreement
+        return [
+            {"dg": opinion.dg_id, "dg_name": opinion.dg.name}
+            for opinion in Opinion.objects.filter(agreement=agreement, round=agreement.consultation_round)
+            .select_related("dg")
+            .order_by("dg__name")
+        ]
+
+    # --- Routing conditions ------------------------------------------------------------------------------
+
+    def has_dgs(self, activation):
+        return activation.process.agreement.status == Status.CONSULTATION
+
+    def text_sent_back(self, activation):
+        return activation.process.agreement.status == Status.NEGOTIATION
+
+    def is_rejected(self, activation):
+        return activation.process.agreement.status == Status.REJECTED
+
+    def is_binding(self, activation):
+        return activation.process.agreement.is_binding
+
+    def silence_counts(self, activation):
+        return not activation.process.agreement.needs_full_powers
+
+    def consultation_settled(self, activation, active_tasks):
+        activation.process.agreement.refresh_from_db()
+        return services.consultation_settled(activation.process.agreement)
+
+    def observations_settled(self, activation, active_tasks):
+        activation.process.agreement.refresh_from_db()
+        return bool(activation.process.agreement.observations_outcome)
+
+    # --- Timers: legal days end at midnight, Europe/Rome -------------------------------------------------
+
+    def consultation_due(self, activation) -> datetime.datetime:
+        due = services.consultation_due_date(activation.process.agreement)
+        return dates.start_of_day(due + datetime.timedelta(days=1))
+
+    def observations_due(self, activation) -> datetime.datetime:
+        notice = activation.process.agreement.notice_government_date
+        return dates.start_of_day(dates.observations_last_day(notice) + datetime.timedelta(days=1))
+
+    # --- System steps: each one service call -------------------------------------------------------------
+
+    def record_silent_assent(self, activation):
+        services.opinions_silent_assent(agreement=activation.process.agreement)
+
+    def consultation_close(self, activation):
+        activation.process.agreement = services.consultation_close(agreement=activation.process.agreement)
+
+    def observations_open(self, activation):
+        activation.process.agreement = services.observations_open(agreement=activation.process.agreement)
+
+    def record_observations_silence(self, activation):
+        activation.process.agreement = services.observations_silence(agreement=activation.process.agreement)
+
+    def observations_close(self, activation):
+        activation.process.agreement = services.observations_close(agreement=activation.process.agreement)

@@ -1,0 +1,65 @@
+"""Two small node classes the lifecycle needs beyond Viewflow's own."""
+
+from django.urls import path
+from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.nodes.split import SplitActivation
+
+from . import permissions
+
+
+class SplitEachActivation(SplitActivation):
+    @Activation.status.super()
+    def activate(self):
+        """Like Split, but a branch with a data source becomes one task per item (task.data = item)."""
+        for node, cond, data_source in self.flow_task._branches:
+            if cond and not cond(self):
+                continue
+            if data_source is None:
+                self.next_tasks.append((node, None))
+            else:
+                self.next_tasks.extend((node, item) for item in data_source(self))
+
+
+class SplitEach(flow.Split):
+    """Parallel split with a per-item fan-out: `.Next(this.consult_dg, data_source=this.dg_tasks)` creates one
+    consultation task per DG involved in the agreement."""
+
+    activation_class = SplitEachActivation
+
+    def Next(self, node, case=None, data_source=None):
+        self._activate_next.append((node, case, data_source))
+        return self
+
+
+class Step(flow.View):
+    """A human step of the procedure: a form whose cleaned data goes to one agreements service.
+
+    `roles` may hold the task; `per_dg` tasks belong to the DG in task.data and any referent of that DG may act.
+    Who may act is decided by workflows.permissions, for Viewflow's own pages and ours alike.
+    """
+
+    def __init__(self, form_class, *, service, roles, per_dg=False):
+        from .views import StepView
+
+        super().__init__(StepView.as_view(form_class=form_class))
+        self.form_class = form_class
+        self.service = service
+        self.roles = roles
+        self.per_dg = per_dg
+
+    @property
+    def view_path(self):
+        from .views import step_view_wrapper
+
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
+            step_view_wrapper(self, self.view),
+            name="execute",
+        )
+
+    def can_execute(self, user, task):
+        return permissions.may_act(user, task)
+
+    def can_assign(self, user, task):
+        return task.owner_id is None and permissions.may_act(user, task)
