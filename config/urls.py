@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from agreements.api import api
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -9,6 +11,9 @@ urlpatterns = [
     path("workflow/", include("workflows.urls")),
     path("documenti/", include("agreements.document_urls")),
     path("promemoria/", include("agreements.reminder_urls")),
+    path("piano/", include("agreements.plan_urls")),
+    path("esportazioni/", include("agreements.export_urls")),
+    path("api/", api.urls),
     path("", include("agreements.urls")),
 ]
 
