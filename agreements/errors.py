@@ -23,4 +23,12 @@ class InvalidStateError(ServiceError):
     pass
 
 
-__all__ = ["InvalidStateError", "PermissionDeniedError", "ServiceError", "StaleObjectError", "ValidationError"]
+class InvalidDataError(ServiceError):
+    """Submitted data failed validation; `errors` maps each field to its messages."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+__all__ = ["InvalidDataError", "InvalidStateError", "PermissionDeniedError", "ServiceError", "StaleObjectError", "ValidationError"]

@@ -13,7 +13,7 @@ from viewflow.workflow import flow, lock
 
 from agreements import dates, services
 from agreements.models import Opinion, Profile, Status
-from agreements.roles import Role
+from agreements.roles import Role, sees_everything
 
 from . import forms
 from .models import AgreementProcess
@@ -141,6 +141,12 @@ class AgreementFlow(flow.Flow):
     )
     in_force = flow.End()
     rejected = flow.End()
+
+    # --- Who sees the console ----------------------------------------------------------------------------
+
+    def has_view_permission(self, user, obj=None):
+        """Viewflow's console (lists, process and task detail, chart) is for the roles that see every agreement."""
+        return user.is_authenticated and user.is_active and sees_everything(user)
 
     # --- Process start and assignment --------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from . import permissions
 class SplitEachActivation(SplitActivation):
     @Activation.status.super()
     def activate(self):
-        """Like Split, but a branch with a data source becomes one task per item (task.data = item)."""
+        """Like Split, but a branch with a data source becomes one task per item (task.data = item).
+        Viewflow's open-source Split documents `data_source` but does not fan out on it."""
         for node, cond, data_source in self.flow_task._branches:
             if cond and not cond(self):
                 continue

@@ -1,0 +1,72 @@
+"""The page of a human step: the step's form, completed through workflows.services.task_complete.
+
+Viewflow's own wrapper locks the process for the whole POST; ours leaves locking to the service so that a refused
+completion shows the form again with the reason, and a task someone else completed meanwhile says so."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import FormView
+from viewflow.workflow.status import STATUS
+
+from agreements.errors import ServiceError
+from agreements.selectors import can_see
+
+from . import services
+from .permissions import agreement_of, principal_for
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+def agreement_url(agreement):
+    return reverse("agreements:detail", args=[agreement.reference])
+
+
+class StepView(FormView):
+    template_name = "workflows/step.html"
+    form_class = None
+
+    def setup(self, request, *args, task, agreement, principal, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.task, self.agreement, self.principal = task, agreement, principal
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(task=self.task, agreement=self.agreement, step_title=self.task.flow_task.task_title,
+                       on_behalf_of=self.principal if self.principal.pk != self.request.user.pk else None)
+        return context
+
+    def form_valid(self, form):
+        try:
+            services.task_complete(task=self.task, actor=self.request.user, data=form.data)
+        except ServiceError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Attività «%(step)s» completata.") % {"step": self.task.flow_task.task_title})
+        return redirect(agreement_url(self.agreement))
+
+
+def step_view_wrapper(node, view):
+    """Find the task, check who may act (404 for what the user may not see, 403 for what they may not do)."""
+
+    @login_required
+    def wrapped(request, process_pk, task_pk, **kwargs):
+        task = get_object_or_404(node.flow_class.task_class, pk=task_pk, process_id=process_pk)
+        if task.flow_task != node:
+            raise Http404
+        agreement = agreement_of(task)
+        if agreement is None or not can_see(request.user, agreement):
+            raise Http404
+        if task.status not in OPEN:
+            messages.info(request, _("Questa attività è già stata completata."))
+            return redirect(agreement_url(agreement))
+        principal = principal_for(request.user, task)
+        if principal is None:
+            raise PermissionDenied(_("Non puoi completare questa attività."))
+        return view(request, task=task, agreement=agreement, principal=principal)
+
+    return wrapped
