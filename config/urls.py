@@ -3,10 +3,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agreements.api import api
+from agreements.security import LockoutAdminAuthenticationForm, LoginView
+
+# Both login pages count failed logins and lock out password guessing (agreements.security).
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("workflow/", include("workflows.urls")),
     path("documenti/", include("agreements.document_urls")),
