@@ -786,3 +786,32 @@ def _notify(agreement: Agreement, *, key: str, users, subject: str, text: str):
     to = sorted({u.email for u in users if u is not None and u.email})
     if to:
         outbox_enqueue(key=key, to=to, subject=subject, text=text, html="", agreement=agreement)
+
+
+# --- Import of past agreements ----------------------------------------------------------------------------
+
+
+IMPORTABLE_STATUSES = (Status.IN_FORCE, Status.EXPIRED, Status.TERMINATED, Status.ARCHIVED)
+
+
+@transaction.atomic
+def agreement_import(*, actor, title: str, kind: str, counterpart, status: str, dgs=(), plan_actions=(),
+                     year: int, notes: str = "", **record) -> Agreement:
+    """Record an agreement concluded before the product existed (from the plan or the paper archive): it gets a
+    reference of its year and its legal dates as they were, with no procedure to run. One audit event."""
+    if actor is not None:
+        _require(actor, Role.ADMIN)
+    if kind not in AgreementKind.values or status not in IMPORTABLE_STATUSES:
+        raise ValidationFailed(_("Tipo o stato non importabile: %(kind)s, %(status)s") % {"kind": kind,
+                                                                                         "status": status})
+    _check_date_order((record.get("entry_into_force"), record.get("end_date"),
+                       _("La scadenza non può precedere l'entrata in vigore.")))
+    if record.get("entry_into_force") and record.get("duration_months") and not record.get("end_date"):
+        record["end_date"] = dates.add_months(record["entry_into_force"], record["duration_months"])
+    agreement = Agreement.objects.create(reference=_next_reference(kind, year), title=title.strip(), kind=kind,
+                                         counterpart=counterpart, status=status, notes=notes, **record)
+    agreement.dgs.set(dgs)
+    agreement.plan_actions.set(plan_actions)
+    audit_record(actor=actor, agreement=agreement, action="agreement_import",
+                 detail={"reference": agreement.reference, "status": status})
+    return agreement

@@ -108,7 +108,8 @@ def test_intesa_runs_from_proposal_to_in_force_with_silence_after_30_days(
     assert AgreementProcess.objects.get(agreement=agreement).status == STATUS.DONE
 
     # Every step left an audit event naming who acted; the system steps name nobody.
-    actions = list(AuditEvent.objects.filter(agreement=agreement).order_by("pk").values_list("action", "actor__username"))
+    events = AuditEvent.objects.filter(agreement=agreement).order_by("pk")
+    actions = list(events.values_list("action", "actor__username"))
     assert ("agreement_create", "redattore") in actions
     assert ("agreement_approve", "dirigente") in actions
     assert ("observations_silence", None) in actions

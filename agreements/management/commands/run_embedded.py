@@ -1,0 +1,67 @@
+"""manage.py run_embedded: the web server, a Celery worker and Celery beat in the foreground, together.
+
+One Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too, so a half-running
+system is never left behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+
+class Command(BaseCommand):
+    help = _("Avvia server web, worker Celery e Celery beat in primo piano (Ctrl-C li ferma tutti).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args, port, host, **options):
+        python = sys.executable
+        var = settings.VAR_DIR
+        var.mkdir(parents=True, exist_ok=True)
+        commands = {
+            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            # One process, one task at a time: SQLite and the file broker want a single writer.
+            "worker": [python, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "info",
+                       "-n", "embedded@%h"],
+            "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info",
+                     "-s", str(var / "celerybeat-schedule")],
+        }
+        processes = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()}
+        self.stdout.write(self.style.SUCCESS(
+            _("Intese in esecuzione su http://%(host)s:%(port)s/ (worker e beat attivi). Ctrl-C per fermare.")
+            % {"host": host, "port": port}
+        ))
+        stopping = False
+
+        def stop(*_args):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    self.stderr.write(_("%(name)s si è fermato (codice %(code)s): arresto degli altri processi.")
+                                      % {"name": name, "code": process.returncode})
+                    exit_code, stopping = 1, True
+                    break
+            time.sleep(0.5)
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sys.exit(exit_code)
