@@ -301,3 +301,76 @@ def test_renewal_is_a_new_agreement_through_the_whole_procedure(clock, drafter, 
     assert open_steps(renewal) == ["negotiate"]
     with pytest.raises(InvalidStateError):
         wf.renewal_start(agreement=old, actor=drafter)
+
+
+def test_renewal_starts_by_itself_at_the_first_expiry_threshold_once(clock, drafter, director):
+    from tests.factories import InForceAgreementFactory
+
+    old = InForceAgreementFactory(drafted_by=drafter, director=director, end_date=datetime.date(2026, 7, 11))
+    far = InForceAgreementFactory(drafted_by=drafter, director=director, end_date=datetime.date(2026, 7, 12))
+    assert wf.timers_fire_due() == 1  # 11 July is 180 days away, 12 July 181: only `old` is due
+    renewal = old.renewals.get()
+    assert renewal.drafted_by == drafter and open_steps(renewal) == ["negotiate"]
+    assert not far.renewals.exists()
+    # Withdrawn or not, an automatic renewal starts once.
+    from agreements.services import Closure
+
+    wf.agreement_withdraw(agreement=renewal, actor=director, closure=Closure.WITHDRAW, reason="Rinvio al 2027.")
+    clock.move_to(START + days(1))
+    assert wf.timers_fire_due() == 1  # `far` now
+    assert old.renewals.count() == 1
+    event = AuditEvent.objects.get(agreement=old, action="renewal_create")
+    assert event.actor is None and event.detail["automatic"] is True
+
+
+def test_old_agreement_is_renewed_when_its_renewal_enters_into_force(clock, drafter, director, secretariat):
+    from tests.factories import InForceAgreementFactory
+
+    old = InForceAgreementFactory(drafted_by=drafter, director=director, kind=AgreementKind.MEMORANDUM,
+                                  binding=False, end_date=datetime.date(2026, 3, 1))
+    renewal = wf.renewal_start(agreement=old, actor=drafter)
+    complete(renewal, "negotiate", drafter, confirm=True)
+    complete(renewal, "approve", director, decision=Decision.APPROVE, remarks="")
+    complete(renewal, "sign", drafter, place="Bologna", date=timezone.localdate())
+    complete(renewal, "publish", secretariat, burert_reference="BURERT n. 3", published_on=timezone.localdate())
+    old.refresh_from_db()
+    assert old.status == Status.RENEWED
+    assert list(old.renewals.all()) == [renewal]
+    clock.move_to(START + days(60))  # past the old end date: a renewed agreement does not expire
+    wf.timers_fire_due()
+    old.refresh_from_db()
+    assert old.status == Status.RENEWED
+
+
+def test_two_users_completing_the_same_task_at_once_exactly_one_wins(transactional_db, drafter, secretariat):
+    import threading
+
+    from django.db import connection
+
+    from agreements.roles import Role
+    from tests.factories import UserFactory
+
+    directors = [UserFactory(username=f"dir{i}", roles=[Role.DIRECTOR]) for i in range(2)]
+    agreement = wf.proposal_start(actor=drafter, title="Protocollo con la Wielkopolska", kind=AgreementKind.PROTOCOLLO,
+                                  counterpart=CounterpartFactory(name="Wielkopolska"), binding=False)
+    complete(agreement, "negotiate", drafter, confirm=True)
+    task = task_of(agreement, "approve")
+    assert task.owner is None  # no director named: the task waits in the directors' queue
+    barrier, results = threading.Barrier(2), []
+
+    def attempt(user):
+        try:
+            barrier.wait()
+            wf.task_complete(task=task, actor=user, data={"decision": Decision.APPROVE, "remarks": ""})
+            results.append("won")
+        except ServiceError as error:
+            results.append(str(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in directors]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(results) == ["L'attività è già stata completata da un altro utente.", "won"]
+    assert AuditEvent.objects.filter(agreement=agreement, action="agreement_approve").count() == 1
+    assert open_steps(agreement) == ["sign"]

@@ -5,12 +5,14 @@ step's agreements service writes and audits, then Viewflow records the task done
 If the service refuses, nothing is written and the task stays open.
 """
 
+import datetime
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 from viewflow.workflow import timers
 from viewflow.workflow.status import STATUS
 
-from agreements import services
+from agreements import dates, services
 from agreements.errors import InvalidDataError, InvalidStateError, PermissionDeniedError
 from agreements.models import Agreement, Sector
 
@@ -111,7 +113,34 @@ def renewal_start(*, agreement: Agreement, actor) -> Agreement:
     return renewal
 
 
-def timers_fire_due() -> int:
-    """Fire every due Viewflow timer (consultation deadlines, end of the 30-day wait). Idempotent: a fired timer
-    is done, and each one is re-checked under the flow lock, so concurrent or repeated calls fire it once."""
-    return timers.fire_due_timers()
+def renewals_start_due(today=None) -> list[Agreement]:
+    """Start the renewal of each agreement in force that reached its first expiry threshold, once: an agreement
+    that ever had a renewal, has a tacit clause (it renews itself) or a decision not to renew is left alone."""
+    from agreements.models import ReminderPolicy, RenewalClause, Status
+
+    today = today or dates.today()
+    first_threshold = max(ReminderPolicy.current().expiry_thresholds or [0])
+    due = (
+        Agreement.objects.filter(status=Status.IN_FORCE, end_date__lte=today + datetime.timedelta(days=first_threshold),
+                                 no_renewal_decided_on__isnull=True, renewals__isnull=True)
+        .exclude(renewal_clause__in=[RenewalClause.TACIT, RenewalClause.NONE])
+        .order_by("end_date")
+    )
+    started = []
+    for agreement in due:
+        with transaction.atomic():
+            renewal = services.renewal_create(agreement=agreement, actor=None, automatic=True)
+            flows.AgreementFlow.start.run(agreement=renewal)
+        started.append(renewal)
+    return started
+
+
+def timers_fire_due(today=None) -> int:
+    """Every time-driven transition, for the beat: due Viewflow timers (consultation deadlines, end of the 30-day
+    wait), automatic renewals at the first expiry threshold, and expiry (or tacit renewal) past the end date.
+    Idempotent: a fired timer is done and re-checked under the flow lock; a renewal is started once; an expired
+    agreement is no longer in force. Returns how many transitions happened."""
+    fired = timers.fire_due_timers()
+    renewed = renewals_start_due(today)
+    expired = services.agreements_expire(today=today or dates.today())
+    return fired + len(renewed) + expired
