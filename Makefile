@@ -26,6 +26,11 @@ test: $(STAMP)
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The production-shaped run (Procfile): gunicorn + whitenoise, Celery worker and beat, on PostgreSQL and Redis.
+# Needs the production variables (README, "Security and production"): SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL...
+serve: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.production PORT=$(PORT) exec $(PY) manage.py serve
+
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 

@@ -1,0 +1,91 @@
+"""manage.py serve: the production-shaped run of the Procfile (`make serve`).
+
+Runs the Procfile's `release` line to completion (migrate, collectstatic), then starts every other line (gunicorn,
+Celery worker, Celery beat) together in the foreground. One Ctrl-C (or SIGTERM) stops them all gracefully; if one
+dies, the others are stopped too and the command exits non-zero. The Procfile stays the single description of the
+production processes, so any other Procfile runner (honcho, foreman, a PaaS) starts the same thing.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+PROCFILE = Path(settings.BASE_DIR) / "Procfile"
+
+
+def procfile_processes(path: Path = PROCFILE) -> dict[str, str]:
+    """{name: shell command} from a Procfile, in file order."""
+    processes = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            processes[name.strip()] = command.strip()
+    return processes
+
+
+class Command(BaseCommand):
+    help = _("Avvia i processi del Procfile (gunicorn, worker e beat Celery) con le impostazioni di produzione.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--grace", type=float, default=30.0, help="seconds to wait for a graceful stop")
+
+    def handle(self, *args, grace, **options):
+        if settings.DEBUG:
+            raise CommandError("serve runs with DJANGO_SETTINGS_MODULE=config.settings.production")
+        env = dict(os.environ)
+        # The Procfile names `python`, `gunicorn` and `celery`: take them from this interpreter's environment.
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        commands = procfile_processes()
+        release = commands.pop("release", None)
+        if release:
+            self.stdout.write(f"[serve] release: {release}")
+            if subprocess.run(["/bin/sh", "-c", release], env=env).returncode != 0:
+                raise CommandError("release failed: nothing started")
+        # `exec` makes each long-running command the leader of its own session, so SIGTERM reaches it directly
+        # and it stops its own children (gunicorn workers, the Celery pool) in order.
+        processes = {
+            name: subprocess.Popen(["/bin/sh", "-c", f"exec {command}"], env=env, start_new_session=True)
+            for name, command in commands.items()
+        }
+        for name, process in processes.items():
+            self.stdout.write(f"[serve] {name} pid {process.pid}")
+        self.stdout.flush()
+
+        stopping = False
+
+        def stop(*_args):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    self.stderr.write(f"[serve] {name} exited with code {process.returncode}: stopping the others")
+                    exit_code, stopping = 1, True
+                    break
+            time.sleep(0.3)
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for name, process in processes.items():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"[serve] {name} did not stop within {grace:g}s: killed")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                exit_code = 1
+        self.stdout.write("[serve] stopped")
+        sys.exit(exit_code)
