@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from agreements.api import api
 from agreements.security import LockoutAdminAuthenticationForm, LoginView
+from workflows.views import task_page
 
 # Both login pages count failed logins and lock out password guessing (agreements.security).
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -14,6 +15,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("workflow/", include("workflows.urls")),
+    path("attivita/<int:task_pk>/", task_page, name="task_page"),
     path("documenti/", include("agreements.document_urls")),
     path("promemoria/", include("agreements.reminder_urls")),
     path("piano/", include("agreements.plan_urls")),

@@ -22,6 +22,11 @@ from .permissions import agreement_of, principal_for
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
+def task_url(task) -> str:
+    """The page where `task` is done (our step form), outside Viewflow's console so DG referents reach it too."""
+    return reverse("task_page", args=[task.pk])
+
+
 def agreement_url(agreement):
     return reverse("agreements:detail", args=[agreement.reference])
 
@@ -70,3 +75,16 @@ def step_view_wrapper(node, view):
         return view(request, task=task, agreement=agreement, principal=principal)
 
     return wrapped
+
+
+@login_required
+def task_page(request, task_pk):
+    """A human task by its number: the step's form, with the same checks as from Viewflow's inbox."""
+    from .flows import AgreementFlow
+    from .nodes import Step
+
+    task = get_object_or_404(AgreementFlow.task_class, pk=task_pk)
+    node = task.flow_task
+    if not isinstance(node, Step) or node.flow_class is not AgreementFlow:
+        raise Http404
+    return step_view_wrapper(node, node.view)(request, process_pk=task.process_id, task_pk=task.pk)
