@@ -16,7 +16,6 @@ from viewflow.workflow.status import STATUS
 from agreements.errors import ServiceError
 from agreements.selectors import can_see
 
-from . import services
 from .permissions import agreement_of, principal_for
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -46,6 +45,8 @@ class StepView(FormView):
         return context
 
     def form_valid(self, form):
+        from . import services  # here, not at the top: the flow imports this module while it is being defined
+
         try:
             services.task_complete(task=self.task, actor=self.request.user, data=form.data)
         except ServiceError as error:
