@@ -1,10 +1,33 @@
 """Every read the views, the API and the exports need, shaped for the page and filtered by visibility."""
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
+import datetime
+from dataclasses import dataclass, field
 
-from .models import Agreement
-from .roles import sees_everything, user_dg_id
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext_lazy as _
+
+from . import dates
+from .models import (
+    Agreement,
+    AuditEvent,
+    Counterpart,
+    Opinion,
+    OpinionKind,
+    OutboxMessage,
+    RenewalClause,
+    Sector,
+    Signatory,
+    Status,
+)
+from .models.agreement import ObservationsOutcome
+from .roles import Role, has_role, sees_everything, user_dg_id
 
 
 def visible_agreements(user) -> QuerySet[Agreement]:
@@ -32,3 +55,503 @@ def agreement_for(user, *, reference: str | None = None, pk: int | None = None) 
 
 def can_see(user, agreement: Agreement) -> bool:
     return visible_agreements(user).filter(pk=agreement.pk).exists()
+
+
+# --- Register ------------------------------------------------------------------------------------------------
+
+REGISTER_PAGE_SIZE = 25
+
+
+def register_agreements(user) -> QuerySet[Agreement]:
+    """The register's rows: what the user may see, with what each row shows joined or prefetched, so a page costs
+    the same few queries whatever the number of agreements. Filters and sorting come from agreements.filters."""
+    return (
+        visible_agreements(user)
+        .select_related("counterpart")
+        .prefetch_related(Prefetch("dgs", queryset=Sector.objects.only("id", "code", "name")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def search_agreements(qs: QuerySet[Agreement], text: str) -> QuerySet[Agreement]:
+    """Each word must match the reference, the title, the counterpart's name (either form) or its country."""
+    for word in text.split():
+        qs = qs.filter(
+            Q(reference__icontains=word)
+            | Q(title__icontains=word)
+            | Q(counterpart__name__icontains=word)
+            | Q(counterpart__name_local__icontains=word)
+            | Q(counterpart__country__icontains=word)
+        )
+    return qs
+
+
+def register_countries() -> list[str]:
+    return list(Counterpart.objects.order_by("country").values_list("country", flat=True).distinct())
+
+
+# --- Agreement page ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineStep:
+    key: str
+    label: str
+    state: str  # done, current, next, stopped (the procedure ended here) or skipped (never reached)
+    date: datetime.date | None = None  # when the step was done
+    due: datetime.date | None = None  # the step's deadline, for the current and the next steps
+    note: str = ""
+
+    STATE_LABELS = {
+        "done": _("completato"),
+        "current": _("in corso"),
+        "next": _("da fare"),
+        "stopped": _("interrotto"),
+        "skipped": _("non svolto"),
+    }
+
+    @property
+    def state_label(self):
+        return self.STATE_LABELS[self.state]
+
+
+STEP_OF_STATUS = {
+    Status.PROPOSAL: "proposal",
+    Status.NEGOTIATION: "negotiation",
+    Status.CONSULTATION: "consultation",
+    Status.APPROVAL: "approval",
+    Status.GIUNTA: "giunta",
+    Status.NOTIFICATION: "notification",
+    Status.OBSERVATIONS: "observations",
+    Status.SIGNATURE: "signature",
+    Status.RATIFICATION: "ratification",
+    Status.PUBLICATION: "publication",
+    Status.IN_FORCE: "in_force",
+}
+ENDED_STATUSES = (Status.RENEWED, Status.EXPIRED, Status.TERMINATED)
+STOPPED_STATUSES = (Status.REJECTED, Status.WITHDRAWN, Status.ARCHIVED)
+
+
+def non_renewal_deadline(agreement: Agreement) -> datetime.date | None:
+    """Under a tacit-renewal clause, the last day to give notice of non-renewal."""
+    if agreement.renewal_clause != RenewalClause.TACIT or not agreement.end_date or not agreement.renewal_notice_days:
+        return None
+    return agreement.end_date - datetime.timedelta(days=agreement.renewal_notice_days)
+
+
+def _consultation_dates(agreement: Agreement, opinions) -> tuple[datetime.date | None, datetime.date | None]:
+    """(due date, date closed) of the current consultation round, from its opinions."""
+    current = [o for o in opinions if o.round == agreement.consultation_round]
+    if not current:
+        return None, None
+    due = max(o.due_date for o in current)
+    if any(o.kind == OpinionKind.PENDING for o in current):
+        return due, None
+    given = [timezone.localdate(o.given_at) for o in current if o.given_at]
+    silent = any(o.kind == OpinionKind.SILENT_ASSENT for o in current)
+    return due, max([*given, *([due] if silent else [])], default=due)
+
+
+def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
+    """The procedure for this agreement's kind, each step done, current or next, with dates derived from the
+    record: what was done when, and the legal deadlines ahead (consultation, 30-day wait, expiry)."""
+    a = agreement
+    consultation_due, consultation_done = _consultation_dates(a, opinions)
+    steps = [
+        ("proposal", _("Proposta"), timezone.localdate(a.created_at) if a.created_at else None, None, ""),
+        ("negotiation", _("Negoziazione testo"), a.text_agreed_on, None, ""),
+    ]
+    if a.consultation_round or opinions or a.status == Status.CONSULTATION:
+        steps.append(("consultation", _("Consultazione DG"), consultation_done, consultation_due, ""))
+    steps.append(("approval", _("Approvazione dirigente"), a.approved_on, None, ""))
+    if a.is_binding:
+        notices = [a.notice_government_date, a.notice_assembly_date]
+        observations_due = None
+        observations_note = ""
+        if a.needs_full_powers:
+            observations_note = _("Per un accordo con uno Stato estero la firma attende i pieni poteri.")
+        elif a.notice_government_date:
+            observations_due = dates.observations_last_day(a.notice_government_date)
+        observations_done = a.observations_date or (
+            observations_due if a.observations_outcome == ObservationsOutcome.SILENCE else None
+        )
+        steps += [
+            ("giunta", _("Delibera di Giunta"), a.dgr_date, None, a.dgr_number and _("DGR %s") % a.dgr_number),
+            ("notification", _("Notifica al Governo e informativa all'Assemblea"),
+             max(notices) if all(notices) else None, None, ""),
+            ("observations", _("Attesa osservazioni (30 giorni)"), observations_done, observations_due,
+             observations_note),
+        ]
+    steps.append(("signature", _("Firma"), a.signed_on, None, a.signature_place))
+    if a.is_binding:
+        steps.append(("ratification", _("Ratifica dell'Assemblea legislativa"), a.ratification_date, None,
+                      a.ratification_act))
+    steps.append(("publication", _("Pubblicazione nel BURERT"), a.published_on, None, a.burert_reference))
+    steps.append(("in_force", _("In vigore"), a.entry_into_force, None, ""))
+    notice_by = non_renewal_deadline(a)
+    end_note = _("Disdetta entro il %s") % date_format(notice_by, "d/m/Y") if notice_by else ""
+    end_label = a.get_status_display() if a.status in ENDED_STATUSES else _("Scadenza")
+    steps.append(("end", end_label, a.end_date if a.status in ENDED_STATUSES else None, a.end_date, end_note))
+
+    keys = [key for key, *_rest in steps]
+    if a.status in ENDED_STATUSES:
+        current, current_state = len(steps) - 1, "done"
+    elif a.status in STOPPED_STATUSES:
+        if a.status == Status.REJECTED:
+            current = keys.index("approval")
+        else:
+            current = next((i for i, step in enumerate(steps) if step[2] is None), len(steps) - 1)
+        current_state = "stopped"
+    else:
+        current, current_state = keys.index(STEP_OF_STATUS[a.status]), "current"
+
+    timeline = []
+    for i, (key, label, done_on, due, note) in enumerate(steps):
+        if i < current:
+            state = "done"
+        elif i == current:
+            state = current_state
+        else:
+            state = "skipped" if current_state == "stopped" else "next"
+        if state == "stopped":
+            note = a.get_status_display() + (f": {a.closed_reason}" if a.closed_reason else "")
+        if key == "in_force" and state == "current":
+            state = "done"  # in force is reached; what lies ahead is the end date
+        elif key == "end" and a.status == Status.IN_FORCE:
+            state = "current"
+        timeline.append(
+            TimelineStep(
+                key=key,
+                label=label,
+                state=state,
+                date=done_on if state in ("done", "current") else None,
+                due=due if state in ("current", "next") else None,
+                note=note or "",
+            )
+        )
+    return timeline
+
+
+ROLE_LABELS = {
+    Role.DRAFTER: _("Redattori"),
+    Role.DG_REFERENT: _("Referenti DG"),
+    Role.DIRECTOR: _("Dirigenti"),
+    Role.SECRETARIAT: _("Segreteria di Giunta"),
+    Role.OBSERVER: _("Osservatori"),
+    Role.ADMIN: _("Amministratori"),
+}
+
+@dataclass
+class OpenTask:
+    """A step waiting for someone, as the pages show it."""
+
+    task: object
+    agreement: Agreement
+    title: str
+    holder: str
+    due: datetime.date | None
+    url: str | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.due < dates.today()
+
+
+def task_due_date(task, agreement: Agreement, opinions=()) -> datetime.date | None:
+    """The legal deadline of a task, where the procedure sets one: a DG's opinion, the end of the 30-day wait."""
+    node_name = getattr(task.flow_task, "name", "")
+    if node_name == "consult_dg":
+        dg_id = (task.data or {}).get("dg")
+        due = [o.due_date for o in opinions if o.dg_id == dg_id and o.round == agreement.consultation_round]
+        return due[0] if due else None
+    if node_name == "record_observations" and agreement.notice_government_date and not agreement.needs_full_powers:
+        return dates.observations_last_day(agreement.notice_government_date)
+    return None
+
+
+def task_holder(task) -> str:
+    if task.owner_id:
+        return task.owner.get_full_name() or task.owner.get_username()
+    roles = getattr(task.flow_task, "roles", ())
+    label = ", ".join(str(ROLE_LABELS.get(role, role)) for role in roles) or str(_("da assegnare"))
+    dg_name = (task.data or {}).get("dg_name")
+    return f"{label} ({dg_name})" if dg_name else label
+
+
+def task_url(task) -> str:
+    """The page where a step is done, outside Viewflow's console so DG referents reach it too."""
+    from workflows.views import task_url as url
+
+    return url(task)
+
+
+def task_title(task) -> str:
+    return str(task.flow_task.task_title or task.flow_task.name) if task.flow_task else ""
+
+
+def agreement_processes(agreement: Agreement):
+    from workflows.models import AgreementProcess
+
+    return AgreementProcess.objects.filter(agreement=agreement).order_by("-pk")
+
+
+def workflow_links(process) -> dict:
+    """Links to Viewflow's console for the process: its detail page and its flow chart."""
+    links = {"process": "/workflow/", "chart": "/workflow/"}
+    if process is None:
+        return links
+    for key, name in (("process", "agreement:process_detail"), ("chart", "agreement:process_chart")):
+        try:
+            links[key] = reverse(name, kwargs={"process_pk": process.pk})
+        except NoReverseMatch:
+            pass
+    return links
+
+
+def _renewal_chain(user, agreement: Agreement) -> list[Agreement]:
+    """The agreements this one renews (oldest first), itself, then its renewals: those the user may see."""
+    visible = visible_agreements(user).only("id", "reference", "title", "status", "end_date", "renews_id")
+    chain, seen = [agreement], {agreement.pk}
+    while chain[0].renews_id and chain[0].renews_id not in seen:
+        previous = visible.filter(pk=chain[0].renews_id).first()
+        if previous is None:
+            break
+        chain.insert(0, previous)
+        seen.add(previous.pk)
+    chain += list(visible.filter(renews=agreement).order_by("created_at"))
+    return chain
+
+
+AUDIT_ACTION_LABELS = {
+    "agreement_create": _("Proposta creata"),
+    "agreement_update": _("Scheda modificata"),
+    "articles_replace": _("Articoli modificati"),
+    "signatories_replace": _("Firmatari modificati"),
+    "text_mark_agreed": _("Testo concordato"),
+    "consultation_deadline_set": _("Scadenza della consultazione modificata"),
+    "opinion_give": _("Parere DG espresso"),
+    "opinions_silent_assent": _("Silenzio-assenso delle DG"),
+    "consultation_close": _("Consultazione chiusa"),
+    "agreement_approve": _("Approvato dal dirigente"),
+    "agreement_send_back": _("Rinviato alla negoziazione"),
+    "agreement_reject": _("Respinto"),
+    "giunta_record": _("Delibera di Giunta registrata"),
+    "notice_government_record": _("Notifica al Governo registrata"),
+    "notice_assembly_record": _("Informativa all'Assemblea registrata"),
+    "observations_open": _("Attesa osservazioni avviata"),
+    "observations_record": _("Risposta del Governo registrata"),
+    "observations_silence": _("Decorsi 30 giorni senza osservazioni"),
+    "observations_close": _("Attesa osservazioni chiusa"),
+    "signature_record": _("Firma registrata"),
+    "ratification_record": _("Ratifica registrata"),
+    "publication_record": _("Pubblicazione registrata"),
+    "agreement_renewed": _("Rinnovato"),
+    "agreement_withdraw": _("Ritirato"),
+    "agreement_archive": _("Archiviato"),
+    "agreement_terminate": _("Recesso"),
+    "renewal_decline": _("Decisione di non rinnovare"),
+    "renewal_create": _("Rinnovo avviato"),
+    "agreement_expire": _("Scaduto"),
+    "agreement_tacit_renewal": _("Rinnovo tacito"),
+}
+
+
+@dataclass
+class AuditLine:
+    event: AuditEvent
+    label: str
+    changes: list[tuple[str, object, object]] = field(default_factory=list)
+
+
+def _audit_lines(agreement: Agreement, limit: int = 200) -> list[AuditLine]:
+    events = AuditEvent.objects.filter(agreement=agreement).select_related("on_behalf_of")[:limit]
+    lines = []
+    for event in events:
+        changes = []
+        for name, (before, after) in (event.changes or {}).items():
+            try:
+                label = Agreement._meta.get_field(name).verbose_name
+            except FieldDoesNotExist:
+                label = name
+            changes.append((label, before, after))
+        lines.append(AuditLine(event, AUDIT_ACTION_LABELS.get(event.action, event.action), changes))
+    return lines
+
+
+def template_exists(name: str) -> bool:
+    """Other capabilities add partials (documents, reminders); the page includes each only once it exists."""
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def agreement_page(user, reference: str) -> dict:
+    """Everything the agreement page shows, in a fixed number of queries. 404 when the user may not see it."""
+    from workflows.permissions import may_act
+    from workflows.selectors import open_tasks as open_workflow_tasks
+
+    agreement = agreement_for(user, reference=reference)
+    opinions = list(agreement.opinions.select_related("dg", "given_by").order_by("-round", "dg__name"))
+    process = agreement_processes(agreement).first()
+    open_tasks = []
+    if process is not None:
+        for task in open_workflow_tasks().filter(process_id=process.pk).order_by("created", "pk"):
+            open_tasks.append(
+                OpenTask(
+                    task=task,
+                    agreement=agreement,
+                    title=task_title(task),
+                    holder=task_holder(task),
+                    due=task_due_date(task, agreement, opinions),
+                    url=task_url(task) if may_act(user, task) else None,
+                )
+            )
+    signatories = list(agreement.signatories.all())
+    documents_template = template_exists("documents/_versions.html")
+    reminders_template = template_exists("reminders/_agreement_reminders.html")
+    return {
+        "agreement": agreement,
+        "timeline": agreement_timeline(agreement, opinions),
+        "open_tasks": open_tasks,
+        "process": process,
+        "workflow_links": workflow_links(process),
+        "opinions": opinions,
+        "dgs": list(agreement.dgs.all()),
+        "plan_actions": list(agreement.plan_actions.all()),
+        "other_counterparts": list(agreement.other_counterparts.all()),
+        "region_signatories": [s for s in signatories if s.side == Signatory.Side.REGION],
+        "counterpart_signatories": [s for s in signatories if s.side == Signatory.Side.COUNTERPART],
+        "articles": list(agreement.articles.all()),
+        "renewal_chain": _renewal_chain(user, agreement),
+        "audit_lines": _audit_lines(agreement),
+        "non_renewal_deadline": non_renewal_deadline(agreement),
+        "documents_template": documents_template,
+        "reminders_template": reminders_template,
+        # Plain lists until the documents and reminders pages provide their own partials.
+        "documents": [] if documents_template else list(
+            agreement.documents.select_related("author").order_by("doc_type", "-number")
+        ),
+        "reminders": [] if reminders_template else list(agreement.reminders.order_by("-due_date")[:20]),
+    }
+
+
+# --- Dashboard -----------------------------------------------------------------------------------------------
+
+EXPIRY_WINDOW_MONTHS = 6
+DASHBOARD_LIST_LIMIT = 50
+
+
+def user_open_tasks(user) -> list[OpenTask]:
+    """The human steps waiting for `user` (workflows.selectors.open_tasks_for), overdue first, then by deadline."""
+    from workflows.selectors import agreement_of_task, open_tasks_for
+
+    today = dates.today()
+    visible = visible_agreements(user).values("pk")
+    tasks = list(open_tasks_for(user).filter(process__agreementprocess__agreement__in=visible)[:DASHBOARD_LIST_LIMIT])
+    agreement_ids = {agreement_of_task(task).pk for task in tasks}
+    opinions = list(Opinion.objects.filter(agreement_id__in=agreement_ids)) if agreement_ids else []
+    result = [
+        OpenTask(
+            task=task,
+            agreement=agreement_of_task(task),
+            title=task_title(task),
+            holder=task_holder(task),
+            due=task_due_date(task, agreement_of_task(task), opinions),
+            url=task_url(task),
+        )
+        for task in tasks
+    ]
+    result.sort(key=lambda t: (not t.overdue, t.due is None, t.due or today, t.task.created))
+    return result
+
+
+@dataclass
+class ExpiringMonth:
+    month: datetime.date  # first day of the month
+    agreements: list
+
+
+def expiring_timeline(user, today: datetime.date) -> list[ExpiringMonth]:
+    """Agreements in force ending in the next six months, month by month (empty months included, so the page
+    reads as a timeline), each with the days left and whether its renewal has started."""
+    horizon = dates.add_months(today, EXPIRY_WINDOW_MONTHS)
+    renewal_started = Agreement.objects.filter(renews=OuterRef("pk")).exclude(status__in=STOPPED_STATUSES)
+    agreements = list(
+        visible_agreements(user)
+        .filter(status=Status.IN_FORCE, end_date__gte=today, end_date__lte=horizon)
+        .select_related("counterpart")
+        .annotate(renewal_started=Exists(renewal_started))
+        .order_by("end_date", "reference")[:DASHBOARD_LIST_LIMIT]
+    )
+    months = []
+    first = today.replace(day=1)
+    for offset in range(EXPIRY_WINDOW_MONTHS + 1):
+        month = dates.add_months(first, offset)
+        items = [a for a in agreements if (a.end_date.year, a.end_date.month) == (month.year, month.month)]
+        for agreement in items:
+            agreement.days_left = (agreement.end_date - today).days
+            agreement.notice_by = non_renewal_deadline(agreement)
+        months.append(ExpiringMonth(month, items))
+    return months
+
+
+def status_counts(user) -> list[dict]:
+    """How many agreements the user sees in each state, in the procedure's order (states with none left out)."""
+    counts = dict(
+        visible_agreements(user).order_by().values_list("status").annotate(n=Count("id", distinct=True))
+    )
+    return [{"status": s, "label": s.label, "count": counts[s.value]} for s in Status if counts.get(s.value)]
+
+
+def pending_consultations(user):
+    """Opinions still awaited in the current round of each consultation, for the agreements the user sees;
+    a referent sees only their own DG's."""
+    qs = Opinion.objects.filter(
+        kind=OpinionKind.PENDING,
+        agreement__status=Status.CONSULTATION,
+        round=F("agreement__consultation_round"),
+        agreement__in=visible_agreements(user).values("pk"),
+    )
+    if not sees_everything(user):
+        qs = qs.filter(dg_id=user_dg_id(user))
+    return qs
+
+
+def dashboard_data(user, today: datetime.date | None = None) -> dict:
+    """What the home page shows the user, by role, in a fixed number of queries."""
+    today = today or dates.today()
+    consultations = pending_consultations(user)
+    data = {
+        "today": today,
+        "week_end": today + datetime.timedelta(days=7),
+        "tasks": user_open_tasks(user),
+        "expiring": expiring_timeline(user, today),
+        "counts": status_counts(user),
+        "consultations_by_dg": list(
+            consultations.values("dg_id", "dg__name")
+            .annotate(n=Count("id"), first_due=Min("due_date"))
+            .order_by("first_due", "dg__name")
+        ),
+        "is_referent": has_role(user, Role.DG_REFERENT) and not sees_everything(user),
+        "is_director": has_role(user, Role.DIRECTOR),
+        "is_admin": has_role(user, Role.ADMIN),
+    }
+    if data["is_referent"]:
+        data["my_dg_consultations"] = list(
+            consultations.select_related("agreement__counterpart", "dg").order_by("due_date")[:DASHBOARD_LIST_LIMIT]
+        )
+    if data["is_director"]:
+        data["awaiting_approval"] = list(
+            visible_agreements(user)
+            .filter(status=Status.APPROVAL)
+            .filter(Q(director=user) | Q(director__isnull=True))
+            .exclude(drafted_by=user)
+            .select_related("counterpart", "drafted_by")
+            .order_by("updated_at")[:DASHBOARD_LIST_LIMIT]
+        )
+    if data["is_admin"]:
+        failed = OutboxMessage.objects.filter(state=OutboxMessage.State.FAILED)
+        data["failed_count"] = failed.count()
+        data["failed_emails"] = list(failed.select_related("agreement").order_by("-created_at")[:20])
+    return data

@@ -1,0 +1,18 @@
+"""Small template helpers for the office's pages."""
+
+from django import template
+
+from agreements import roles
+
+register = template.Library()
+
+
+@register.filter
+def sees_everything(user) -> bool:
+    """True for the Gabinetto roles; a DG referent sees only their DG's work (and no Viewflow console)."""
+    return roles.sees_everything(user)
+
+
+@register.filter
+def has_role(user, role: str) -> bool:
+    return roles.has_role(user, role, roles.Role.ADMIN)

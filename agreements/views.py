@@ -1,0 +1,240 @@
+"""The office's daily pages: dashboard, register, agreement page and the forms that change an agreement.
+
+Every view needs a login and finds the agreement through the selectors, so what a user may not see is a 404.
+Views never write models: each form calls one service, and a service's refusal is shown above the form with
+nothing changed."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from workflows import services as flow_services
+
+from . import services
+from .errors import ServiceError
+from .filters import RegisterFilter
+from .forms import (
+    AgreementEditForm,
+    ArticleFormSet,
+    CloseForm,
+    ProposalForm,
+    RenewalDeclineForm,
+    SignatoryFormSet,
+    formset_rows,
+)
+from .models import Status
+from .models.agreement import OPEN_STATUSES
+from .roles import Role, has_role
+from .selectors import (
+    REGISTER_PAGE_SIZE,
+    agreement_for,
+    agreement_page,
+    dashboard_data,
+    register_agreements,
+)
+
+REGISTER_COLUMNS = [
+    ("reference", gettext_lazy("Codice")),
+    ("title", gettext_lazy("Titolo")),
+    ("kind", gettext_lazy("Tipo")),
+    ("counterpart", gettext_lazy("Controparte")),
+    ("country", gettext_lazy("Paese")),
+    (None, gettext_lazy("DG")),
+    ("status", gettext_lazy("Stato")),
+    ("signed_on", gettext_lazy("Firma")),
+    ("end_date", gettext_lazy("Scadenza")),
+]
+# States from which an agreement can no longer be withdrawn or archived (agreements.services.agreement_close).
+FINAL_STATUSES = (Status.WITHDRAWN, Status.ARCHIVED, Status.REJECTED, Status.RENEWED)
+
+
+def _detail(agreement):
+    return redirect("agreements:detail", reference=agreement.reference)
+
+
+@login_required
+def dashboard(request):
+    return render(request, "agreements/dashboard.html", dashboard_data(request.user))
+
+
+@login_required
+def register(request):
+    register_filter = RegisterFilter(request.GET or None, queryset=register_agreements(request.user))
+    valid = register_filter.is_valid() if register_filter.is_bound else True
+    rows = register_filter.qs if valid else register_filter.queryset.none()
+    page = Paginator(rows, REGISTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    ordering = request.GET.get("ordering", "")
+    columns = [
+        {
+            "key": key,
+            "label": label,
+            "sorted": ordering.lstrip("-") == key if key else False,
+            "descending": ordering == f"-{key}",
+            "next": f"-{key}" if ordering == key else key,
+        }
+        for key, label in REGISTER_COLUMNS
+    ]
+    return render(
+        request,
+        "agreements/register.html",
+        {"filter": register_filter, "page": page, "columns": columns, "ordering": ordering,
+         "filtered": bool(request.GET)},
+    )
+
+
+@login_required
+def agreement_detail(request, reference):
+    context = agreement_page(request.user, reference)
+    agreement = context["agreement"]
+    user = request.user
+    context["can"] = {
+        "edit": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status in [*OPEN_STATUSES, Status.IN_FORCE],
+        "edit_text": has_role(user, Role.DRAFTER, Role.ADMIN)
+        and agreement.status in (Status.PROPOSAL, Status.NEGOTIATION),
+        "renew": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status == Status.IN_FORCE,
+        "decline_renewal": has_role(user, Role.DRAFTER, Role.DIRECTOR, Role.ADMIN)
+        and agreement.status == Status.IN_FORCE and not agreement.no_renewal_decided_on,
+        "close": has_role(user, Role.DIRECTOR, Role.ADMIN) and agreement.status not in FINAL_STATUSES,
+        "console": has_role(user, *Role.SEE_ALL),
+    }
+    return render(request, "agreements/detail.html", context)
+
+
+def _show_refusal(form, error: ServiceError):
+    """A service said no: its message goes above the form, role=alert, and nothing was written."""
+    form.add_error(None, str(error))
+
+
+@login_required
+def proposal_create(request):
+    form = ProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = flow_services.proposal_start(actor=request.user, **form.cleaned_data)
+        except ServiceError as error:
+            _show_refusal(form, error)
+        else:
+            messages.success(request, _("Proposta %(ref)s creata.") % {"ref": agreement.reference})
+            return _detail(agreement)
+    return render(request, "agreements/proposal_form.html", {"form": form})
+
+
+@login_required
+def agreement_edit(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    if request.method == "POST":
+        form = AgreementEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.agreement_update(
+                    agreement=agreement, actor=request.user, expected_version=form.cleaned_data["version"],
+                    **form.service_values(),
+                )
+            except ServiceError as error:
+                _show_refusal(form, error)
+            else:
+                messages.success(request, _("Scheda dell'accordo aggiornata."))
+                return _detail(agreement)
+    else:
+        form = AgreementEditForm(initial=AgreementEditForm.initial_for(agreement))
+    return render(request, "agreements/edit_form.html", {"form": form, "agreement": agreement})
+
+
+@login_required
+def articles_edit(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    if request.method == "POST":
+        formset = ArticleFormSet(request.POST, prefix="articles")
+        if formset.is_valid():
+            try:
+                services.articles_replace(agreement=agreement, actor=request.user, articles=formset_rows(formset))
+            except ServiceError as error:
+                formset.refusal = str(error)
+            else:
+                messages.success(request, _("Articoli salvati."))
+                return _detail(agreement)
+    else:
+        initial = [
+            {"number": a.number, "heading_it": a.heading_it, "text_it": a.text_it,
+             "heading_other": a.heading_other, "text_other": a.text_other}
+            for a in agreement.articles.all()
+        ]
+        formset = ArticleFormSet(initial=initial, prefix="articles")
+    return render(request, "agreements/articles_form.html", {"formset": formset, "agreement": agreement})
+
+
+@login_required
+def signatories_edit(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    if request.method == "POST":
+        formset = SignatoryFormSet(request.POST, prefix="signatories")
+        if formset.is_valid():
+            try:
+                services.signatories_replace(
+                    agreement=agreement, actor=request.user, signatories=formset_rows(formset)
+                )
+            except ServiceError as error:
+                formset.refusal = str(error)
+            else:
+                messages.success(request, _("Firmatari salvati."))
+                return _detail(agreement)
+    else:
+        initial = [{"side": s.side, "name": s.name, "role": s.role} for s in agreement.signatories.all()]
+        formset = SignatoryFormSet(initial=initial, prefix="signatories")
+    return render(request, "agreements/signatories_form.html", {"formset": formset, "agreement": agreement})
+
+
+@login_required
+@require_POST
+def renewal_start(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    try:
+        renewal = flow_services.renewal_start(agreement=agreement, actor=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return _detail(agreement)
+    messages.success(request, _("Rinnovo %(ref)s avviato.") % {"ref": renewal.reference})
+    return _detail(renewal)
+
+
+@login_required
+def renewal_decline(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    form = RenewalDeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.renewal_decline(agreement=agreement, actor=request.user, reason=form.cleaned_data["reason"])
+        except ServiceError as error:
+            _show_refusal(form, error)
+        else:
+            messages.success(request, _("Decisione di non rinnovare registrata."))
+            return _detail(agreement)
+    return render(
+        request, "agreements/action_form.html",
+        {"form": form, "agreement": agreement, "heading": _("Non rinnovare"), "submit": _("Registra la decisione")},
+    )
+
+
+@login_required
+def agreement_close(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    form = CloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flow_services.agreement_withdraw(
+                agreement=agreement, actor=request.user, closure=form.cleaned_data["closure"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ServiceError as error:
+            _show_refusal(form, error)
+        else:
+            messages.success(request, _("Accordo chiuso."))
+            return _detail(agreement)
+    return render(
+        request, "agreements/action_form.html",
+        {"form": form, "agreement": agreement, "heading": _("Ritira, archivia o recedi"), "submit": _("Chiudi")},
+    )
