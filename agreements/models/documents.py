@@ -49,6 +49,10 @@ class DocumentVersion(models.Model):
         ordering = ["agreement", "doc_type", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "doc_type", "number"], name="one_version_number"),
+            # A version is converted to PDF once, even when two workers run the same conversion.
+            models.UniqueConstraint(
+                fields=["derived_from"], condition=models.Q(source="pdf"), name="one_pdf_per_version"
+            ),
         ]
         verbose_name = _("versione di documento")
         verbose_name_plural = _("versioni di documenti")
