@@ -7,7 +7,7 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-app = Celery("intese")
+app = Celery("intese", include=["worker.tasks_documents"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
