@@ -268,9 +268,16 @@ def task_due_date(task, agreement: Agreement, opinions=()) -> datetime.date | No
     return None
 
 
+def person_name(user) -> str:
+    """A user as the pages name them: full name, else user name; a dash for nobody."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
 def task_holder(task) -> str:
     if task.owner_id:
-        return task.owner.get_full_name() or task.owner.get_username()
+        return person_name(task.owner)
     roles = getattr(task.flow_task, "roles", ())
     label = ", ".join(str(ROLE_LABELS.get(role, role)) for role in roles) or str(_("da assegnare"))
     dg_name = (task.data or {}).get("dg_name")

@@ -3,6 +3,7 @@
 from django import template
 
 from agreements import roles
+from agreements.selectors import person_name
 
 register = template.Library()
 
@@ -16,3 +17,6 @@ def sees_everything(user) -> bool:
 @register.filter
 def has_role(user, role: str) -> bool:
     return roles.has_role(user, role, roles.Role.ADMIN)
+
+
+register.filter("person", person_name)
