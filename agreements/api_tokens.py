@@ -1,0 +1,57 @@
+"""API keys: one active key per user (people.UserToken, purpose "api"), sent as `Authorization: Bearer <key>`.
+Issuing a new key revokes the previous one, so a leaked key is retired by asking for another."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .audit import audit_record
+from .errors import PermissionDeniedError
+from .models import UserToken
+from .roles import Role, has_role, user_roles
+
+
+def _check(*, user, actor):
+    """A user manages their own key, an administrator anyone's; actor None is the shell (manage.py api_token)."""
+    if actor is not None and actor.pk != user.pk and not has_role(actor, Role.ADMIN):
+        raise PermissionDeniedError(_("Solo l'utente stesso o un amministratore gestisce la sua chiave API."))
+
+
+@transaction.atomic
+def api_token_issue(*, user, actor) -> UserToken:
+    _check(user=user, actor=actor)
+    if not user.is_active or not user_roles(user):
+        raise PermissionDeniedError(_("L'utente %s non è attivo o non ha un ruolo: nessuna chiave API.") % user)
+    revoked = UserToken.objects.filter(
+        user=user, purpose=UserToken.Purpose.API, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    token = UserToken.objects.create(user=user, purpose=UserToken.Purpose.API)
+    audit_record(actor=actor, action="api_token_issue", detail={"user": user.get_username(), "revoked": revoked})
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, user, actor) -> int:
+    _check(user=user, actor=actor)
+    revoked = UserToken.objects.filter(
+        user=user, purpose=UserToken.Purpose.API, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if revoked:
+        audit_record(actor=actor, action="api_token_revoke", detail={"user": user.get_username(), "revoked": revoked})
+    return revoked
+
+
+def api_user(key: str):
+    """The active user holding the active key, or None."""
+    if not key:
+        return None
+    token = (
+        UserToken.objects.select_related("user")
+        .filter(key=key, purpose=UserToken.Purpose.API, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    return token.user if token else None
+
+
+def has_api_token(user) -> bool:
+    return UserToken.objects.filter(user=user, purpose=UserToken.Purpose.API, revoked_at__isnull=True).exists()
