@@ -5,6 +5,7 @@ import csv
 import datetime
 import io
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -249,3 +250,13 @@ def test_export_transparency_prints_the_semester(signed_around_mid_year, capsys)
     assert [row["reference"] for row in rows] == ["S-0701", "S-1231"]
     assert list(rows[0]) == ["reference", "subject", "parties", "signed_on", "dgr_number", "dgr_date", "end_date"]
     assert rows[1]["signed_on"] == "2022-12-31" and rows[1]["end_date"] == "2025-12-31"
+
+
+def test_register_export_lists_the_rows_of_the_register_page_in_its_order(client, drafter, register_agreements,
+                                                                          renewal, plan_dg_agri):
+    client.force_login(drafter)
+    query = {"dg": plan_dg_agri.pk, "ordering": "-reference"}
+    page = client.get(reverse("agreements:register"), query).content.decode()
+    on_page = re.findall(r'<a href="/accordi/[^"]+">([A-Z]{3}-\d{4}-\d{3})</a>', page)
+    exported = [row[0] for row in read_csv(client.get(reverse("exports:register", args=["csv"]), query))[1:]]
+    assert on_page == exported == ["INT-2025-001", "INT-2022-001"]
