@@ -9,6 +9,10 @@ def default_expiry_thresholds():
     return [180, 90, 60, 30, 7, 0]
 
 
+def default_notice_thresholds():
+    return [60, 30, 7, 0]
+
+
 class ReminderPolicy(models.Model):
     """The thresholds an administrator can edit. One row (pk=1)."""
 
@@ -18,6 +22,13 @@ class ReminderPolicy(models.Model):
     observations_days_before = models.PositiveSmallIntegerField(_("preavviso fine attesa 30 giorni"), default=3)
     ratification_pending_days = models.PositiveSmallIntegerField(_("ratifica in sospeso dopo (giorni)"), default=60)
     idle_task_days = models.PositiveSmallIntegerField(_("attività ferma da (giorni)"), default=10)
+    notice_thresholds = models.JSONField(
+        _("soglie per il termine di disdetta (giorni prima)"), default=default_notice_thresholds
+    )
+    catch_up_days = models.PositiveSmallIntegerField(
+        _("recupero dopo un'interruzione (giorni)"), default=7,
+        help_text=_("Un promemoria dovuto in questi ultimi giorni e non ancora creato viene creato alla scansione."),
+    )
 
     class Meta:
         verbose_name = _("regole dei promemoria")
@@ -89,6 +100,13 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The relay's claim query: only rows still to send, in due order (sent rows never slow it down).
+            models.Index(
+                fields=["next_attempt_at"], name="outbox_due",
+                condition=models.Q(state__in=["queued", "retrying", "sending"]),
+            )
+        ]
         verbose_name = _("messaggio in uscita")
         verbose_name_plural = _("messaggi in uscita")
 

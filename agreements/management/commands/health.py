@@ -1,0 +1,41 @@
+"""manage.py health: the last successful scan, relay and timers runs; exit status 1 when one is stale (for a
+monitoring probe or cron: a stopped beat or worker is noticed)."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agreements.reminders import health_report
+
+
+class Command(BaseCommand):
+    help = gettext_lazy("Ultima esecuzione riuscita di scansione, invio posta e timer; esce con 1 se uno è fermo.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args, format, **options):
+        report = health_report()
+        if format == "json":
+            self.stdout.write(json.dumps({
+                "ok": report["ok"],
+                "jobs": [{"name": j["name"], "stale": j["stale"], "detail": j["detail"],
+                          "last_success_at": j["last_success_at"].isoformat() if j["last_success_at"] else None}
+                         for j in report["jobs"]],
+                "outbox": report["outbox"],
+            }))
+        else:
+            for job in report["jobs"]:
+                when = (timezone.localtime(job["last_success_at"]).strftime("%d/%m/%Y %H:%M:%S")
+                        if job["last_success_at"] else _("mai"))
+                state = _("FERMO") if job["stale"] else _("ok")
+                self.stdout.write(f"{job['name']:22} {when:20} {state}")
+            for state, n in sorted(report["outbox"].items()):
+                self.stdout.write(_("posta %(state)s: %(n)d") % {"state": state, "n": n})
+        if not report["ok"]:
+            self.stderr.write(_("Almeno un processo periodico è fermo."))
+            sys.exit(1)
