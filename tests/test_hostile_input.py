@@ -109,17 +109,17 @@ def assert_safe_response(response, password_hash: str):
 
 
 def post_hostile(client, url, data, password_hash, *, accepted_status=302):
-    """POST `data`; a refused request must leave every table as it was. Returns True when it was accepted."""
+    """POST `data`; a refused request must leave every table as it was. Returns the response when accepted."""
     before = database_digest()
     response = client.post(url, data)
     assert_safe_response(response, password_hash)
     TOTALS["tried"] += 1
     if response.status_code == accepted_status:
         TOTALS["accepted"] += 1
-        return True
+        return response
     TOTALS["refused"] += 1
     assert changed_tables(before, database_digest()) == [], "a refused request wrote to the database"
-    return False
+    return None
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -187,6 +187,145 @@ def test_step_forms_refuse_hostile_input_without_writing(db, people, step):
         @EXAMPLES
         @given(data=hostile_form_data(form_class))
         def attempt(data):
-            in_savepoint(lambda: post_hostile(client, url, data, user.password))
+            def run():
+                accepted = post_hostile(client, url, data, user.password)
+                if accepted:  # the agreement's page shows what was stored, escaped
+                    assert_safe_response(client.get(accepted["Location"]), user.password)
+
+            in_savepoint(run)
 
         attempt()
+
+
+# --- The agreement's pages (proposal, record, articles, signatories, closing, no renewal) -------------------
+
+
+def hostile_formset_data(form_class, prefix: str):
+    """A formset's POST: 0-3 hostile rows, and now and then a hostile management form (counts, max, min)."""
+    fields = {name: field_strategy(field) for name, field in form_class().fields.items()}
+    row = st.fixed_dictionaries({}, optional={**fields, "DELETE": st.sampled_from(["on", ""])})
+    management = st.fixed_dictionaries(
+        {}, optional={f"{prefix}-{n}": NUMBER for n in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS",
+                                                         "MAX_NUM_FORMS")}
+    )
+
+    def build(rows, hostile_management):
+        data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+        for i, values in enumerate(rows):
+            data.update({f"{prefix}-{i}-{name}": value for name, value in values.items()})
+        data.update(hostile_management)
+        return data
+
+    return st.builds(build, st.lists(row, max_size=3), management)
+
+
+def agreement_in(status, p, **fields):
+    from agreements.models import Status
+    from tests.factories import AgreementFactory
+
+    return AgreementFactory(status=getattr(Status, status), drafted_by=p["drafter"], dgs=[p["dg_agri"]], **fields)
+
+
+def _edit_case(p):
+    from agreements.forms import AgreementEditForm
+
+    agreement = agreement_in("NEGOTIATION", p)
+    version = st.one_of(st.just(str(agreement.version)), NUMBER)
+    data = st.builds(lambda d, v: {**d, "version": v}, hostile_form_data(AgreementEditForm), version)
+    return p["drafter"], reverse("agreements:edit", args=[agreement.reference]), data
+
+
+def _form_case(url_name, status, role, form_path, **fields):
+    def case(p):
+        from importlib import import_module
+
+        module, name = form_path.rsplit(".", 1)
+        form_class = getattr(import_module(module), name)
+        agreement = agreement_in(status, p, **fields)
+        return p[role], reverse(url_name, args=[agreement.reference]), hostile_form_data(form_class)
+
+    return case
+
+
+def _formset_case(url_name, form_path, prefix):
+    def case(p):
+        from importlib import import_module
+
+        module, name = form_path.rsplit(".", 1)
+        agreement = agreement_in("NEGOTIATION", p)
+        return (p["drafter"], reverse(url_name, args=[agreement.reference]),
+                hostile_formset_data(getattr(import_module(module), name), prefix))
+
+    return case
+
+
+def _proposal_case(p):
+    from agreements.forms import ProposalForm
+
+    CounterpartFactory(name="Land Baden-Württemberg")
+    return p["drafter"], reverse("agreements:create"), hostile_form_data(ProposalForm)
+
+
+PAGE_FORMS = {
+    "proposal": _proposal_case,
+    "edit": _edit_case,
+    "articles": _formset_case("agreements:articles", "agreements.forms.ArticleForm", "articles"),
+    "signatories": _formset_case("agreements:signatories", "agreements.forms.SignatoryForm", "signatories"),
+    "close": _form_case("agreements:close", "NEGOTIATION", "director", "agreements.forms.CloseForm"),
+    "renewal_decline": _form_case("agreements:renewal_decline", "IN_FORCE", "director",
+                                  "agreements.forms.RenewalDeclineForm", end_date=datetime.date(2027, 1, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_FORMS))
+def test_agreement_page_forms_refuse_hostile_input_without_writing(db, people, name):
+    with time_machine.travel(START, tick=True):
+        user, url, strategy = PAGE_FORMS[name](people)
+        client = Client()
+        client.force_login(user)
+
+        @EXAMPLES
+        @given(data=strategy)
+        def attempt(data):
+            def run():
+                accepted = post_hostile(client, url, data, user.password)
+                if accepted:
+                    # whatever was stored shows escaped on the page it leads to and on every agreement's page
+                    assert_safe_response(client.get(accepted["Location"]), user.password)
+                    from agreements.models import Agreement
+
+                    for agreement in Agreement.objects.all():
+                        page = client.get(reverse("agreements:detail", args=[agreement.reference]))
+                        assert page.status_code == 200
+                        assert_safe_response(page, user.password)
+
+            in_savepoint(run)
+
+        attempt()
+
+
+# --- Query strings of the pages that read -------------------------------------------------------------------
+
+
+def test_register_filters_survive_hostile_query_strings(db, people):
+    from agreements.filters import RegisterFilter
+
+    agreement_in("IN_FORCE", people, title=XSS)
+    client = Client()
+    client.force_login(people["drafter"])
+    names = [*RegisterFilter().form.fields, "page", "ordering"]
+    query = st.fixed_dictionaries({}, optional={n: st.one_of(TEXT, NUMBER, DATE) for n in names})
+
+    @EXAMPLES
+    @given(params=query)
+    def attempt(params):
+        before = database_digest()
+        response = client.get(reverse("agreements:register"), params)
+        assert response.status_code == 200
+        assert_safe_response(response, people["drafter"].password)
+        assert changed_tables(before, database_digest()) == []
+        TOTALS["tried"] += 1
+        TOTALS["query strings"] += 1
+
+    attempt()
