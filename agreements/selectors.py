@@ -261,7 +261,10 @@ def task_due_date(task, agreement: Agreement, opinions=()) -> datetime.date | No
     node_name = getattr(task.flow_task, "name", "")
     if node_name == "consult_dg":
         dg_id = (task.data or {}).get("dg")
-        due = [o.due_date for o in opinions if o.dg_id == dg_id and o.round == agreement.consultation_round]
+        due = [
+            o.due_date for o in opinions
+            if o.agreement_id == agreement.pk and o.dg_id == dg_id and o.round == agreement.consultation_round
+        ]
         return due[0] if due else None
     if node_name == "record_observations" and agreement.notice_government_date and not agreement.needs_full_powers:
         return dates.observations_last_day(agreement.notice_government_date)
