@@ -329,3 +329,102 @@ def test_register_filters_survive_hostile_query_strings(db, people):
         TOTALS["query strings"] += 1
 
     attempt()
+
+
+# --- JSON API payloads --------------------------------------------------------------------------------------
+
+JSON_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), TEXT,
+                        st.integers(min_value=10**20, max_value=10**30))
+JSON = st.recursive(JSON_SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(TEXT, inner, max_size=4)), max_leaves=12)
+PROPOSAL_FIELDS = {
+    "title": st.one_of(TEXT, JSON), "kind": st.one_of(st.sampled_from(["intesa", "memorandum", "accordo"]), JSON),
+    "counterpart": st.one_of(st.just("Région Sud"), JSON), "dgs": st.one_of(st.just(["dg-agri"]), JSON),
+    "plan_actions": JSON, "languages": st.one_of(st.just(["it", "fr"]), JSON), "authentic_languages": JSON,
+    "subject_areas": JSON, "binding": JSON, "director": st.one_of(st.just("dirigente"), JSON),
+    "duration_months": st.one_of(st.integers(), JSON), "renewal_clause": st.one_of(st.just("tacit"), JSON),
+    "renewal_notice_days": st.one_of(st.integers(), JSON), "consultation_days": st.one_of(st.integers(), JSON),
+    "estimated_cost": st.one_of(st.decimals(allow_nan=False, allow_infinity=False).map(str), JSON),
+}
+RAW_BODY = st.one_of(st.binary(max_size=300), st.sampled_from([b"", b"{", b"null", b"[]", b'"x"', b"\xff\xfe",
+                                                              b'{"title": "\\ud800"}', b"{" * 5000 + b"}" * 5000]))
+
+
+def api_client(user):
+    from agreements.api_tokens import api_token_issue
+
+    key = api_token_issue(user=user, actor=user).key
+    return Client(headers={"Authorization": f"Bearer {key}"})
+
+
+def api_post_hostile(client, url, body: bytes, password_hash):
+    before = database_digest()
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code in (200, 201, 400, 401, 403, 404, 409, 422), (response.status_code, response.content)
+    assert response["Content-Type"].startswith("application/json")
+    assert password_hash not in response.content.decode("utf-8", "replace")
+    TOTALS["tried"] += 1
+    if response.status_code in (200, 201):
+        TOTALS["accepted"] += 1
+        return response
+    TOTALS["refused"] += 1
+    assert changed_tables(before, database_digest()) == [], "a refused API request wrote to the database"
+    return None
+
+
+def _json_bytes(value) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+@pytest.mark.parametrize("shape", ["fields", "raw"])
+def test_api_proposal_refuses_hostile_payloads_without_writing(db, people, shape):
+    CounterpartFactory(name="Région Sud")
+    client = api_client(people["drafter"])
+    bodies = (st.fixed_dictionaries({}, optional={**PROPOSAL_FIELDS, "colore": JSON}).map(_json_bytes)
+              if shape == "fields" else RAW_BODY)
+
+    @EXAMPLES
+    @given(body=bodies)
+    def attempt(body):
+        in_savepoint(lambda: api_post_hostile(client, "/api/agreements", body, people["drafter"].password))
+
+    attempt()
+
+
+@pytest.mark.parametrize("step", ["negotiate", "consult_dg", "approve", "giunta", "record_observations", "ratify"])
+def test_api_task_completion_refuses_hostile_data_without_writing(db, people, step):
+    with time_machine.travel(START, tick=True):
+        task, user = drive_to(step, people)
+        client = api_client(user)
+        form_fields = getattr(AgreementFlow, step).form_class().fields
+        data = st.one_of(
+            st.fixed_dictionaries({}, optional={n: st.one_of(field_strategy(f), JSON) for n, f in form_fields.items()}),
+            JSON,
+        )
+        body = st.one_of(st.builds(lambda d: {"data": d}, data), st.dictionaries(TEXT, JSON, max_size=3))
+        body = body.map(_json_bytes)
+
+        @EXAMPLES
+        @given(body=body)
+        def attempt(body):
+            in_savepoint(lambda: api_post_hostile(client, f"/api/tasks/{task.pk}/complete", body, user.password))
+
+        attempt()
+
+
+def test_api_register_survives_hostile_query_strings(db, people):
+    agreement_in("IN_FORCE", people, title=XSS)
+    client = api_client(people["referent_agri"])
+    names = ["q", "kind", "status", "country", "dg", "plan_action", "expiring_before", "ordering", "limit", "offset"]
+
+    @EXAMPLES
+    @given(params=st.fixed_dictionaries({}, optional={n: st.one_of(TEXT, NUMBER, DATE) for n in names}))
+    def attempt(params):
+        response = client.get("/api/agreements", params)
+        assert response.status_code in (200, 422), (response.status_code, response.content[:300])
+        TOTALS["tried"] += 1
+        TOTALS["query strings"] += 1
+
+    attempt()
