@@ -50,6 +50,7 @@ class RecordingHandler:
 
     def __init__(self):
         self.messages = []
+        self.data_commands = 0
         self.replies = []
         self.rcpt_delay = 0.0
         self.lock = threading.Lock()
@@ -62,6 +63,7 @@ class RecordingHandler:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
+            self.data_commands += 1
             reply = self.replies.pop(0) if self.replies else "250 Message accepted for delivery"
             if reply.startswith("250"):
                 message = email.message_from_bytes(envelope.content, policy=email.policy.default)
