@@ -9,8 +9,12 @@ from django.utils.html import escape
 from agreements import outbox, reminders
 from agreements.errors import InvalidStateError, PermissionDeniedError
 from agreements.models import AuditEvent, OutboxMessage
+from tests import reminder_support
 from tests.factories import InForceAgreementFactory
-from tests.reminder_support import free_port, smtp_server, smtp_settings  # noqa: F401 - fixtures
+from tests.reminder_support import free_port
+
+smtp_server = reminder_support.smtp_server
+smtp_settings = reminder_support.smtp_settings
 
 State = OutboxMessage.State
 
