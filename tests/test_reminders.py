@@ -409,3 +409,37 @@ def test_scan_reminders_command_runs_one_pass_and_records_the_run(in_force):
     assert "Promemoria creati: 1; messaggi in coda: 2." in out.getvalue()
     assert Reminder.objects.count() == 1
     assert Heartbeat.objects.filter(name="scan_reminders").exists()
+
+
+# --- The seed -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seed_nouvelle_aquitaine_expiry_reminders_once_to_the_right_people_until_renewal():
+    from agreements.demo import setup_demo
+    from agreements.models import Agreement
+    from workflows.services import renewal_start
+
+    # given the seed loaded in September 2024: the Intesa with Nouvelle-Aquitaine in force until 1/4/2025
+    with time_machine.travel(datetime.datetime(2024, 9, 2, 9, 0, tzinfo=ROME), tick=False):
+        setup_demo()
+    na = Agreement.objects.get(counterpart__name="Nouvelle-Aquitaine", renews__isnull=True)
+    assert (na.status, na.end_date) == (Status.IN_FORCE, D(2025, 4, 1))
+    # when the scan runs every day, twice, and the drafter starts the renewal on 20/11/2024
+    renewal_day = D(2024, 11, 20)
+    for day in days(D(2024, 9, 2), D(2025, 4, 2)):
+        if day == renewal_day:
+            with time_machine.travel(datetime.datetime(2024, 11, 20, 10, 0, tzinfo=ROME), tick=False):
+                renewal_start(agreement=na, actor=na.drafted_by)
+        reminders.scan_due(today=day)
+        reminders.scan_due(today=day)
+    # then the 180-day reminder (3/10/2024) and its weekly repeats until the renewal, each exactly once
+    rows = list(Reminder.objects.filter(agreement=na).order_by("due_date").values_list("kind", "threshold",
+                                                                                         "due_date"))
+    expected = [(EXPIRY, t, d) for t, d in expected_expiry_dates(na.end_date) if d < renewal_day]
+    assert rows == expected
+    assert rows[0] == (EXPIRY, 180, D(2024, 10, 3)) and rows[-1] == (EXPIRY, 180, D(2024, 11, 14))
+    # to the drafter and the director of the seed, one e-mail each per reminder
+    sent_to = sorted(m.to[0] for m in OutboxMessage.objects.filter(agreement=na))
+    assert sent_to == sorted(["redattore@regione.example.it", "dirigente@regione.example.it"] * len(expected))
+    assert not OutboxMessage.objects.filter(agreement=na, to__contains=["referente-agri@regione.example.it"]).exists()
