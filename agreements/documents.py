@@ -286,14 +286,14 @@ def _present(values: dict) -> dict:
     """The fields that have a value, as clean text: an empty field is absent, so using it is an error."""
     out = {}
     for key, value in values.items():
-        if value is None or value == "" or value == []:
+        if value is None:
             continue
         if isinstance(value, bool | dict):
             out[key] = value
-        elif isinstance(value, list):
-            out[key] = [clean_text(v) for v in value]
-        else:
-            out[key] = clean_text(value)
+            continue
+        value = [clean_text(v) for v in value] if isinstance(value, list) else clean_text(value)
+        if value not in ("", []):
+            out[key] = value
     return out
 
 
@@ -371,7 +371,7 @@ def context_from(agreement: Agreement, *, articles, signatories, dgs, today=None
         "agreement": agreement_fields,
         "counterpart": _present({
             "name": counterpart.name,
-            "name_local": counterpart.name_local or counterpart.name,
+            "name_local": counterpart.name_local if clean_text(counterpart.name_local) else counterpart.name,
             "country": counterpart.country,
             "type_label": counterpart.get_type_display(),
             "language_code": counterpart.language,
@@ -451,6 +451,7 @@ def sample_context() -> dict:
 # --- Rendering ----------------------------------------------------------------------------------------------
 
 MAX_SEQUENCE = 100_000
+MAX_INT_BITS = 100_000
 LEFTOVER_TAG = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 
 
@@ -460,18 +461,24 @@ class _DocumentSandbox(SandboxedEnvironment):
     intercepted_binops = frozenset(["*", "**"])
 
     def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
-            raise SecurityError("exponent too large")
+        ints = isinstance(left, int) and isinstance(right, int)
+        if operator == "**" and ints and right > 0 and abs(left) > 1 and left.bit_length() * right > MAX_INT_BITS:
+            raise SecurityError("power too large")
         if operator == "*":
+            if ints and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise SecurityError("product too large")
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE:
                     raise SecurityError("sequence too long")
         return super().call_binop(context, operator, left, right)
 
 
+TEMPLATE_GLOBALS = ("range",)
+
+
 def jinja_environment() -> SandboxedEnvironment:
     env = _DocumentSandbox(autoescape=True, undefined=StrictUndefined)
-    env.globals = {"range": env.globals["range"]}
+    env.globals = {name: env.globals[name] for name in TEMPLATE_GLOBALS}
     return env
 
 
@@ -528,6 +535,10 @@ def render_docx(template: bytes, context: dict) -> bytes:
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise TemplateInvalidError(
             _("Il modello non è un documento .docx valido (%(error)s).") % {"error": exc.__class__.__name__}
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - `{{ 1/0 }}` and the like: still the one documented error
+        raise TemplateInvalidError(
+            _("Il modello non può essere elaborato: %(error)s") % {"error": exc.__class__.__name__}
         ) from None
     data = out.getvalue()
     scan_leftover_tags(data)
@@ -641,7 +652,7 @@ class _FieldCollector:
             path = self.path_of(node, scope)
             if path:
                 self.paths.add(path)
-        elif isinstance(node, nodes.Name) and node.ctx == "load":
+        elif isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in TEMPLATE_GLOBALS:
             path = self.path_of(node, scope)
             if path:
                 self.paths.add(path)

@@ -1,6 +1,7 @@
 """Build the shipped .docx templates with python-docx: real Word files a drafter can open and edit.
 
-    .venv/bin/python templates_docx/build_templates.py        # rewrites templates_docx/*.docx
+    .venv/bin/python templates_docx/build_templates.py            # rewrites templates_docx/*.docx
+    .venv/bin/python templates_docx/build_templates.py OUTDIR     # writes them elsewhere (tests compare)
 
 Fields are Jinja tags for docxtpl (`{{ agreement.title }}`, `{%tr for a in articles %}` for table rows,
 `{%p ... %}` for paragraphs); the names are listed by `manage.py render_document --fields`. Each tag is written
@@ -124,7 +125,7 @@ def signature_table(doc, left_title: str, left_loop: str, right_title: str, righ
     return table
 
 
-def save(doc: Document, name: str) -> Path:
+def save(doc: Document, name: str, folder: Path = HERE) -> Path:
     """Save with fixed zip timestamps, so the file is reproducible."""
     raw = io.BytesIO()
     doc.save(raw)
@@ -136,7 +137,7 @@ def save(doc: Document, name: str) -> Path:
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
             dst.writestr(fixed, src.read(info))
-    path = HERE / f"{name}.docx"
+    path = folder / f"{name}.docx"
     path.write_bytes(out.getvalue())
     return path
 
@@ -364,11 +365,12 @@ BUILDERS = {
 }
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    folder = Path(argv[1]) if len(argv) > 1 else HERE
     for name, build in BUILDERS.items():
-        print(save(build(), name).relative_to(HERE.parent))
+        print(save(build(), name, folder))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv))
