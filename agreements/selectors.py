@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -387,19 +385,12 @@ def _audit_lines(agreement: Agreement, limit: int = 200) -> list[AuditLine]:
     return lines
 
 
-def template_exists(name: str) -> bool:
-    """Other capabilities add partials (documents, reminders); the page includes each only once it exists."""
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return False
-    return True
-
-
 def agreement_page(user, reference: str) -> dict:
     """Everything the agreement page shows, in a fixed number of queries. 404 when the user may not see it."""
     from workflows.permissions import may_act
     from workflows.selectors import open_tasks as open_workflow_tasks
+
+    from . import documents  # docx rendering libraries: loaded only when a page needs them
 
     agreement = agreement_for(user, reference=reference)
     opinions = list(agreement.opinions.select_related("dg", "given_by").order_by("-round", "dg__name"))
@@ -418,8 +409,6 @@ def agreement_page(user, reference: str) -> dict:
                 )
             )
     signatories = list(agreement.signatories.all())
-    documents_template = template_exists("documents/_versions.html")
-    reminders_template = template_exists("reminders/_agreement_reminders.html")
     return {
         "agreement": agreement,
         "timeline": agreement_timeline(agreement, opinions),
@@ -436,13 +425,9 @@ def agreement_page(user, reference: str) -> dict:
         "renewal_chain": _renewal_chain(user, agreement),
         "audit_lines": _audit_lines(agreement),
         "non_renewal_deadline": non_renewal_deadline(agreement),
-        "documents_template": documents_template,
-        "reminders_template": reminders_template,
-        # Plain lists until the documents and reminders pages provide their own partials.
-        "documents": [] if documents_template else list(
-            agreement.documents.select_related("author").order_by("doc_type", "-number")
-        ),
-        "reminders": [] if reminders_template else list(agreement.reminders.order_by("-due_date")[:20]),
+        # For the documents partial (templates/documents/_versions.html).
+        "versions": documents.versions_for(agreement),
+        "can_write": has_role(user, *documents.WRITER_ROLES),
     }
 
 

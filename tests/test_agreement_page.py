@@ -365,3 +365,22 @@ def test_proposal_form_errors_are_next_to_their_fields(client, drafter):
         control = re.search(rf'<(?:input|select)[^>]*\bid="id_{name}"[^>]*>', page).group(0)
         assert f'aria-describedby="id_{name}_error"' in control and 'aria-invalid="true"' in control
     assert not Agreement.objects.exists()
+
+
+def test_page_lists_document_versions_and_reminders(client, proposal, drafter):
+    from django.core.files.base import ContentFile
+
+    from agreements.models import DocumentVersion, Reminder
+
+    DocumentVersion.objects.create(
+        agreement=proposal, doc_type="testo_revisionato", number=1, source="uploaded",
+        file=ContentFile(b"docx", name="testo.docx"), filename="testo-rivisto.docx",
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        sha256="ab" * 32, size=4, step="negotiation", author=drafter,
+    )
+    Reminder.objects.create(agreement=proposal, kind="consultation_deadline", threshold=3,
+                            due_date=datetime.date(2026, 3, 14), deadline=datetime.date(2026, 3, 17))
+    client.force_login(drafter)
+    page = text(client.get(page_url(proposal)))
+    assert "Testo revisionato (caricato)" in page and "testo-rivisto.docx" in page
+    assert "Scadenza parere DG" in page and "14/03/2026" in page
