@@ -38,7 +38,8 @@ def test_export_plan_reproduces_the_seed_figures():
     call_command("load_plan", stdout=io.StringIO())
     plan = json.loads(export("json"))
     assert [o["number"] for o in plan["objectives"]] == [1, 2, 3, 4, 5, 6]
-    assert plan["objectives"][1]["title"] == "Promuovere il rafforzamento e l'ampliamento del partenariato istituzionale."
+    second = "Promuovere il rafforzamento e l'ampliamento del partenariato istituzionale."
+    assert plan["objectives"][1]["title"] == second
     assert [
         (i["name"], i["objectives"], i["target_2022"], i["target_2023"]) for i in plan["indicators"]
     ] == SEED_INDICATORS
@@ -46,7 +47,9 @@ def test_export_plan_reproduces_the_seed_figures():
     assert [a["timing"] for a in plan["actions"]] == SEED_TIMINGS
     first = plan["actions"][0]
     assert first["title"].startswith("Rinnovo dell’Intesa con la Nouvelle-Aquitaine")
-    assert first["output"] == "Intesa con la Nouvelle-Aquitaine rinnovata per un periodo di tre anni (aprile 2022 - aprile 2025)"
+    assert first["output"] == (
+        "Intesa con la Nouvelle-Aquitaine rinnovata per un periodo di tre anni (aprile 2022 - aprile 2025)"
+    )
     assert {"DG AGRI", "DG CRLI", "Agenda Digitale"} <= set(first["sectors"])
     assert all(set(a) >= {"objective", "title", "timing", "sectors", "stakeholders", "output", "office_activities",
                           "spillover"} for a in plan["actions"])
