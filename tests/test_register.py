@@ -185,7 +185,9 @@ def test_register_runs_in_the_same_number_of_queries_with_10_and_10000_agreement
     user = request.getfixturevalue(who)
     client.force_login(user)
     counterparts = [
-        Counterpart.objects.create(name=f"Controparte {n}", country=["Francia", "Spagna", "Brasile"][n % 3], type="region")
+        Counterpart.objects.create(
+            name=f"Controparte {n}", country=["Francia", "Spagna", "Brasile"][n % 3], type="region"
+        )
         for n in range(6)
     ]
     _bulk_agreements(10 if not params.get("page") else 200, 0, [dg_agri, dg_crli], counterparts)
@@ -195,3 +197,14 @@ def test_register_runs_in_the_same_number_of_queries_with_10_and_10000_agreement
     large = _queries(client, params)
     assert large == small, f"{small} queries with few agreements, {large} with 10,000"
     assert small <= 12
+
+
+def test_register_offers_its_rows_as_csv_with_the_same_filters(client, drafter, three):
+    client.force_login(drafter)
+    page = client.get(URL, {"country": "Francia", "page": 1}).content.decode()
+    link = re.search(r'href="(/esportazioni/registro\.csv[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert "country=Francia" in link and "page=" not in link
+    export = client.get(link)
+    assert export.status_code == 200
+    body = b"".join(export.streaming_content if export.streaming else [export.content]).decode("utf-8-sig")
+    assert "INT-2022-001" in body and "INT-2022-002" not in body
