@@ -50,3 +50,182 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
 
 
 # --- end of the reminders block ---------------------------------------------------------------------------------
+
+
+# --- Reference data and read-only records (foundation) ----------------------------------------------------------
+# Administrators keep users, DGs, counterparts and the plan's reference data. Agreements, opinions, documents,
+# reminders, e-mails and the audit trail change only through the services (the product's pages), so the admin
+# shows them read-only: no add, change or delete.
+
+from .models import (  # noqa: E402
+    Action,
+    Agreement,
+    Article,
+    AuditEvent,
+    Counterpart,
+    Delegation,
+    DocumentTemplate,
+    DocumentVersion,
+    Heartbeat,
+    Indicator,
+    IndicatorActual,
+    Objective,
+    Opinion,
+    OutboxMessage,
+    Profile,
+    Reminder,
+    Sector,
+    Signatory,
+    UserToken,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_dg")
+    list_filter = ("is_dg",)
+    search_fields = ("code", "name")
+
+
+@admin.register(Counterpart)
+class CounterpartAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_local", "country", "type", "language")
+    list_filter = ("type", "country")
+    search_fields = ("name", "name_local", "country")
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ("number", "title")
+    search_fields = ("title",)
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ("number", "short_title", "timing")
+    list_filter = ("sectors",)
+    search_fields = ("title", "short_title", "stakeholders", "output")
+    filter_horizontal = ("sectors",)
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ("number", "name", "target_2022", "target_2023")
+    search_fields = ("name", "expected_result")
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "dg")
+    list_filter = ("dg",)
+    search_fields = ("user__username", "user__last_name")
+
+
+@admin.register(Delegation)
+class DelegationAdmin(ReadOnlyAdmin):
+    list_display = ("user", "deputy", "starts_on", "ends_on")
+    search_fields = ("user__username", "deputy__username")
+
+
+class SignatoryInline(admin.TabularInline):
+    model = Signatory
+    extra = 0
+    can_delete = False
+
+
+class ArticleInline(admin.StackedInline):
+    model = Article
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "title", "kind", "status", "counterpart", "entry_into_force", "end_date")
+    list_filter = ("kind", "status", "dgs")
+    search_fields = ("reference", "title", "counterpart__name", "counterpart__country")
+    date_hierarchy = "entry_into_force"
+    inlines = [SignatoryInline, ArticleInline]
+
+
+@admin.register(Opinion)
+class OpinionAdmin(ReadOnlyAdmin):
+    list_display = ("agreement", "dg", "round", "kind", "due_date", "given_by")
+    list_filter = ("kind", "dg")
+    search_fields = ("agreement__reference",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor_name", "on_behalf_of", "action", "agreement")
+    list_filter = ("action",)
+    search_fields = ("actor_name", "action", "agreement__reference")
+    date_hierarchy = "at"
+
+
+@admin.register(IndicatorActual)
+class IndicatorActualAdmin(ReadOnlyAdmin):
+    list_display = ("indicator", "year", "value", "recorded_by")
+    list_filter = ("year",)
+
+
+@admin.register(DocumentVersion)
+class DocumentVersionAdmin(ReadOnlyAdmin):
+    list_display = ("agreement", "doc_type", "number", "source", "size", "author", "created_at")
+    list_filter = ("doc_type", "source")
+    search_fields = ("agreement__reference", "filename", "sha256")
+
+
+@admin.register(DocumentTemplate)
+class DocumentTemplateAdmin(ReadOnlyAdmin):
+    list_display = ("name", "revision", "uploaded_by", "uploaded_at")
+    list_filter = ("name",)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ("agreement", "kind", "threshold", "due_date", "deadline")
+    list_filter = ("kind",)
+    search_fields = ("agreement__reference",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ("subject", "state", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("state",)
+    search_fields = ("subject", "message_id")
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ("name", "last_success_at")
+
+
+@admin.register(UserToken)
+class UserTokenAdmin(ReadOnlyAdmin):
+    list_display = ("user", "purpose", "created_at", "revoked_at")
+    list_filter = ("purpose",)
+    exclude = ("key",)
+
+
+@admin.register(Signatory)
+class SignatoryAdmin(ReadOnlyAdmin):
+    list_display = ("agreement", "side", "name", "role")
+    search_fields = ("agreement__reference", "name")
+
+
+@admin.register(Article)
+class ArticleAdmin(ReadOnlyAdmin):
+    list_display = ("agreement", "number", "heading_it")
+    search_fields = ("agreement__reference", "heading_it", "heading_other")

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_filters",
     "viewflow",
     "viewflow.workflow",
+    "ninja",
     "agreements",
     "workflows",
 ]
