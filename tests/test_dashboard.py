@@ -157,6 +157,7 @@ def test_failed_emails_are_shown_to_administrators_only(client, drafter, admin_u
     assert "E-mail non recapitate" in page and "1 messaggio non recapitato" in page
     assert "INT-2022-001: scadenza tra 30 giorni" in page and "550 mailbox unavailable" in page
     assert "Inviato" not in page
+    assert 'href="/promemoria/outbox/?stato=failed"' in client.get(URL).content.decode()  # where to retry them
     client.force_login(drafter)
     assert "E-mail non recapitate" not in text(client.get(URL))
 
