@@ -56,7 +56,9 @@ def proposal(clock, drafter, director, dg_agri):
 def test_page_needs_login_and_hides_other_dgs_agreements(client, proposal, referent_crli, referent_agri):
     assert client.get(page_url(proposal)).status_code == 302
     client.force_login(referent_crli)
-    assert client.get(page_url(proposal)).status_code == 404
+    hidden = client.get(page_url(proposal))
+    assert hidden.status_code == 404
+    assert "Pagina non trovata" in text(hidden) and "Aquitaine" not in text(hidden)
     for name in ("edit", "articles", "signatories", "close", "renewal_decline"):
         assert client.get(reverse(f"agreements:{name}", args=[proposal.reference])).status_code == 404
     assert client.post(reverse("agreements:renewal_start", args=[proposal.reference])).status_code == 404
