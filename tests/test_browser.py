@@ -2,7 +2,6 @@
 a proposal from the form to the register and its page, in Italian and in English; what a DG referent may not
 see; form errors next to their fields. Screenshots of every open page go to test-output/ when a test fails."""
 
-import os
 import re
 from pathlib import Path
 
@@ -12,12 +11,17 @@ from agreements.models import Agreement, AgreementKind
 from agreements.services import agreement_create
 from tests.factories import CounterpartFactory
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain synchronous test code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
+
+
+@pytest.fixture(autouse=True)
+def allow_orm_beside_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; the ORM calls here are plain synchronous test
+    code. Set for this test only, so no other test (nor a subprocess it starts) inherits it."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def browser():

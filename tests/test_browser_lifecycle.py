@@ -1,7 +1,6 @@
 """A new Intesa from proposal to in force in a real browser (Debian's Chromium through Playwright): each task
 arrives on the right person's dashboard and is completed through its page."""
 
-import os
 
 import pytest
 from django.utils import timezone
@@ -11,11 +10,16 @@ from agreements.roles import Role
 from tests.factories import CounterpartFactory, SectorFactory, UserFactory, referent
 from tests.lifecycle import task_of
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain synchronous test code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
+
+
+@pytest.fixture(autouse=True)
+def allow_orm_beside_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; the ORM calls here are plain synchronous test
+    code. Set for this test only, so no other test (nor a subprocess it starts) inherits it."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def browser():
