@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def production_env(**overrides) -> dict:
     """The variables the README documents for production, pointed at the test's own PostgreSQL and Redis."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_SETTINGS_MODULE")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DEBUG", "SECURE_SSL_REDIRECT") and not k.startswith(("DJANGO_", "PYTEST_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),
