@@ -16,12 +16,13 @@ def _configure_broker(conf):
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         folder = settings.CELERY_BROKER_DIR
-        for sub in ("in", "processed"):
+        for sub in ("in", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         conf.broker_transport_options = {
             "data_folder_in": str(folder / "in"),
             "data_folder_out": str(folder / "in"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     else:
