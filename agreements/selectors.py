@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
@@ -188,7 +188,9 @@ def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
     notice_by = non_renewal_deadline(a)
     end_note = _("Disdetta entro il %s") % date_format(notice_by, "d/m/Y") if notice_by else ""
     end_label = a.get_status_display() if a.status in ENDED_STATUSES else _("Scadenza")
-    steps.append(("end", end_label, a.end_date if a.status in ENDED_STATUSES else None, a.end_date, end_note))
+    # A renewed or expired agreement ended on its end date; a terminated one (recesso) on a day of its own.
+    ended_on = a.end_date if a.status in (Status.RENEWED, Status.EXPIRED) else None
+    steps.append(("end", end_label, ended_on, a.end_date, end_note))
 
     keys = [key for key, *_rest in steps]
     if a.status in ENDED_STATUSES:
@@ -237,6 +239,7 @@ ROLE_LABELS = {
     Role.OBSERVER: _("Osservatori"),
     Role.ADMIN: _("Amministratori"),
 }
+
 
 @dataclass
 class OpenTask:
@@ -304,15 +307,12 @@ def agreement_processes(agreement: Agreement):
 
 def workflow_links(process) -> dict:
     """Links to Viewflow's console for the process: its detail page and its flow chart."""
-    links = {"process": "/workflow/", "chart": "/workflow/"}
     if process is None:
-        return links
-    for key, name in (("process", "agreement:process_detail"), ("chart", "agreement:process_chart")):
-        try:
-            links[key] = reverse(name, kwargs={"process_pk": process.pk})
-        except NoReverseMatch:
-            pass
-    return links
+        return {"process": "/workflow/", "chart": "/workflow/"}
+    return {
+        "process": reverse("agreement:process_detail", kwargs={"process_pk": process.pk}),
+        "chart": reverse("agreement:process_chart", kwargs={"process_pk": process.pk}),
+    }
 
 
 def _renewal_chain(user, agreement: Agreement) -> list[Agreement]:
