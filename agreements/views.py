@@ -144,48 +144,44 @@ def agreement_edit(request, reference):
     return render(request, "agreements/edit_form.html", {"form": form, "agreement": agreement})
 
 
-@login_required
-def articles_edit(request, reference):
+def _rows_page(request, reference, *, formset_class, prefix, initial, save, saved, template):
+    """A page editing a list of rows of the agreement (articles, signatories), saved as a whole by one service."""
     agreement = agreement_for(request.user, reference=reference)
     if request.method == "POST":
-        formset = ArticleFormSet(request.POST, prefix="articles")
+        formset = formset_class(request.POST, prefix=prefix)
         if formset.is_valid():
             try:
-                services.articles_replace(agreement=agreement, actor=request.user, articles=formset_rows(formset))
+                save(agreement=agreement, actor=request.user, rows=formset_rows(formset))
             except ServiceError as error:
                 formset.refusal = str(error)
             else:
-                messages.success(request, _("Articoli salvati."))
+                messages.success(request, saved)
                 return _detail(agreement)
     else:
-        initial = [
-            {"number": a.number, "heading_it": a.heading_it, "text_it": a.text_it,
-             "heading_other": a.heading_other, "text_other": a.text_other}
-            for a in agreement.articles.all()
-        ]
-        formset = ArticleFormSet(initial=initial, prefix="articles")
-    return render(request, "agreements/articles_form.html", {"formset": formset, "agreement": agreement})
+        formset = formset_class(initial=initial(agreement), prefix=prefix)
+    return render(request, template, {"formset": formset, "agreement": agreement})
+
+
+@login_required
+def articles_edit(request, reference):
+    return _rows_page(
+        request, reference, formset_class=ArticleFormSet, prefix="articles",
+        initial=lambda agreement: list(
+            agreement.articles.values("number", "heading_it", "text_it", "heading_other", "text_other")
+        ),
+        save=lambda rows, **kwargs: services.articles_replace(articles=rows, **kwargs),
+        saved=_("Articoli salvati."), template="agreements/articles_form.html",
+    )
 
 
 @login_required
 def signatories_edit(request, reference):
-    agreement = agreement_for(request.user, reference=reference)
-    if request.method == "POST":
-        formset = SignatoryFormSet(request.POST, prefix="signatories")
-        if formset.is_valid():
-            try:
-                services.signatories_replace(
-                    agreement=agreement, actor=request.user, signatories=formset_rows(formset)
-                )
-            except ServiceError as error:
-                formset.refusal = str(error)
-            else:
-                messages.success(request, _("Firmatari salvati."))
-                return _detail(agreement)
-    else:
-        initial = [{"side": s.side, "name": s.name, "role": s.role} for s in agreement.signatories.all()]
-        formset = SignatoryFormSet(initial=initial, prefix="signatories")
-    return render(request, "agreements/signatories_form.html", {"formset": formset, "agreement": agreement})
+    return _rows_page(
+        request, reference, formset_class=SignatoryFormSet, prefix="signatories",
+        initial=lambda agreement: list(agreement.signatories.values("side", "name", "role")),
+        save=lambda rows, **kwargs: services.signatories_replace(signatories=rows, **kwargs),
+        saved=_("Firmatari salvati."), template="agreements/signatories_form.html",
+    )
 
 
 @login_required

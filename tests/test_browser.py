@@ -16,12 +16,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
 
-
 @pytest.fixture(autouse=True)
 def allow_orm_beside_playwright(monkeypatch):
     """Playwright's sync API runs an event loop in this thread; the ORM calls here are plain synchronous test
     code. Set for this test only, so no other test (nor a subprocess it starts) inherits it."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 
 @pytest.fixture
 def browser():
