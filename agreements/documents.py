@@ -16,11 +16,14 @@ nothing is overwritten. Writes are the service functions at the bottom, one audi
 """
 
 import datetime
+import functools
 import hashlib
 import io
 import posixpath
 import re
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -476,8 +479,38 @@ class _DocumentSandbox(SandboxedEnvironment):
 TEMPLATE_GLOBALS = ("range",)
 
 
+COMPILE_CACHE_SIZE = 32
+
+
+class _CachingSandbox(_DocumentSandbox):
+    """docxtpl compiles each part's XML on every render; the same template gives the same XML, so keep the
+    compiled templates of the last few sources (keyed by the whole source: a new revision is a new key)."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._compiled: OrderedDict[str, object] = OrderedDict()
+        self._compiled_lock = threading.Lock()
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        with self._compiled_lock:
+            template = self._compiled.get(source)
+            if template is not None:
+                self._compiled.move_to_end(source)
+                return template
+        template = super().from_string(source)
+        with self._compiled_lock:
+            self._compiled[source] = template
+            while len(self._compiled) > COMPILE_CACHE_SIZE:
+                self._compiled.popitem(last=False)
+        return template
+
+
+@functools.cache
 def jinja_environment() -> SandboxedEnvironment:
-    env = _DocumentSandbox(autoescape=True, undefined=StrictUndefined)
+    """The one rendering environment (thread-safe: rendering never changes it)."""
+    env = _CachingSandbox(autoescape=True, undefined=StrictUndefined)
     env.globals = {name: env.globals[name] for name in TEMPLATE_GLOBALS}
     return env
 
@@ -552,6 +585,8 @@ def scan_leftover_tags(data: bytes) -> None:
             if not name.endswith((".xml", ".rels")):
                 continue
             text = archive.read(name).decode("utf-8", "replace")
+            if "{" not in text and "}" not in text:
+                continue
             # Tags split across runs are still tags: look at each paragraph's text without the markup in between.
             plain = re.sub(r"<[^>]*>", "", re.sub(r"</w:p>|</a:p>", "\n", text))
             for candidate in (text, plain):
@@ -746,13 +781,33 @@ def _safe_stem(filename: str) -> str:
     return stem or "documento"
 
 
-def _store_version(*, agreement, actor, doc_type, source, data: bytes, filename: str, content_type: str,
-                   action: str, derived_from=None, template_revision=None, detail=None) -> DocumentVersion:
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A document ready to be stored as a version: its bytes and the bookkeeping the version row records."""
+
+    data: bytes
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, data: bytes) -> "RenderedDocument":
+        return cls(data=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def render_version(template: bytes, context: dict) -> RenderedDocument:
+    """Render, scan and hash: everything document_generate does before its database write."""
+    return RenderedDocument.of(render_docx(template, context))
+
+
+def _store_version(*, agreement, actor, doc_type, source, document: RenderedDocument, filename: str,
+                   content_type: str, action: str, derived_from=None, template_revision=None,
+                   detail=None) -> DocumentVersion:
     """A new version of the agreement's document of `doc_type`; the caller holds the agreement's row lock."""
+    data = document.data
     last = DocumentVersion.objects.filter(agreement=agreement, doc_type=doc_type).aggregate(n=Max("number"))["n"]
     version = DocumentVersion(
         agreement=agreement, doc_type=doc_type, number=(last or 0) + 1, source=source, filename=filename,
-        content_type=content_type, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        content_type=content_type, sha256=document.sha256, size=document.size,
         step=agreement.status, derived_from=derived_from, template_revision=template_revision, author=actor,
     )
     version.file.save(filename, ContentFile(data), save=False)
@@ -774,7 +829,7 @@ def _lock(agreement: Agreement) -> Agreement:
 
 
 def render_for_agreement(agreement: Agreement, template_name: str) -> tuple[bytes, DocumentTemplate | None]:
-    """Render without storing (the command line and the benchmark use this)."""
+    """Render without storing (the command line uses this)."""
     source, revision = template_source(template_name)
     return render_docx(source, render_context(agreement)), revision
 
@@ -785,10 +840,11 @@ def document_generate(*, agreement: Agreement, template_name: str, actor) -> Doc
     _require_writer(actor)
     info = template_info(template_name)
     agreement = _lock(agreement)
-    data, revision = render_for_agreement(agreement, template_name)
+    source, revision = template_source(template_name)
+    document = render_version(source, render_context(agreement))
     return _store_version(
         agreement=agreement, actor=actor, doc_type=info.doc_type, source=DocumentVersion.Source.GENERATED,
-        data=data, filename=f"{agreement.reference}_{info.name}.docx", content_type=DOCX_TYPE,
+        document=document, filename=f"{agreement.reference}_{info.name}.docx", content_type=DOCX_TYPE,
         action="document_generate", template_revision=revision,
         detail={"template": info.name, "template_revision": revision.revision if revision else None},
     )
@@ -811,7 +867,8 @@ def document_upload(*, agreement: Agreement, doc_type: str, upload, actor) -> Do
     data = _read_upload(upload)
     agreement = _lock(agreement)
     return _store_version(
-        agreement=agreement, actor=actor, doc_type=doc_type, source=DocumentVersion.Source.UPLOADED, data=data,
+        agreement=agreement, actor=actor, doc_type=doc_type, source=DocumentVersion.Source.UPLOADED,
+        document=RenderedDocument.of(data),
         filename=f"{_safe_stem(upload.name)}.docx", content_type=DOCX_TYPE, action="document_upload",
         detail={"original_name": str(upload.name)[:200]},
     )
@@ -858,7 +915,8 @@ def pdf_convert(*, version: DocumentVersion, actor) -> DocumentVersion:
             return existing
         agreement = _lock(source.agreement)
         return _store_version(
-            agreement=agreement, actor=actor, doc_type=source.doc_type, source=DocumentVersion.Source.PDF, data=pdf,
+            agreement=agreement, actor=actor, doc_type=source.doc_type, source=DocumentVersion.Source.PDF,
+            document=RenderedDocument.of(pdf),
             filename=f"{posixpath.splitext(source.filename)[0]}.pdf", content_type=PDF_TYPE, action="pdf_convert",
             derived_from=source, detail={"from_version": source.number},
         )

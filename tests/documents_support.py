@@ -11,7 +11,7 @@ import docx
 import pytest
 
 from agreements import models as m
-from tests.factories import AgreementFactory, CounterpartFactory, SectorFactory, UserFactory
+from tests.factories import AgreementFactory, CounterpartFactory, SectorFactory
 
 ZWSP = "\u200b"
 
@@ -103,7 +103,8 @@ def hostile_agreement(drafter):
          "目的 «quoted»", "本協定は協力を定める。 中文文本 & <x/> 🙂"),
         (2, "Durata", "Due anni.", "期間", "二年間。 ]]> <![CDATA[ x"),
     ])
-    make_signatories(agreement, [(f"Mario <Rossi> & {HOSTILE}", "Presidente")], [("小池 百合子", "東京都知事 & <知事>")])
+    make_signatories(agreement, [(f"Mario <Rossi> & {HOSTILE}", "Presidente")],
+                     [("小池 百合子", "東京都知事 & <知事>")])
     return agreement
 
 

@@ -9,9 +9,11 @@ import pytest
 from django.db import connection
 
 from agreements.models import Agreement
-from tests.documents_support import all_text, nouvelle_aquitaine, open_docx  # noqa: F401
+from tests.documents_support import all_text, open_docx
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["tests.documents_support"]
 
 
 def manage(*args):

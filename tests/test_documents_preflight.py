@@ -14,9 +14,11 @@ from django.urls import reverse
 from agreements import documents
 from agreements.models import AuditEvent, DocumentTemplate, DocumentVersion
 from agreements.preflight import PreflightError, preflight_docx
-from tests.documents_support import media_root, nouvelle_aquitaine, stored_files  # noqa: F401
+from tests.documents_support import stored_files
 
 MB = 1024 * 1024
+
+pytest_plugins = ["tests.documents_support"]
 
 
 def plain_docx(text="Testo dell'Intesa.") -> bytes:
@@ -220,7 +222,7 @@ HOSTILE_UPLOADS = [
     ("png-named-docx", lambda: b"\x89PNG\r\n\x1a\n" + os.urandom(400), "non è un documento Word"),
     ("html-named-docx", lambda: b"<html><body><script>alert(1)</script></body></html>", "non è un documento Word"),
     ("rtf-named-docx", lambda: b"{\\rtf1\\ansi{\\fonttbl\\f0\\fswiss Helvetica;}\\f0 Ciao}", "non è un documento Word"),
-    ("text-named-docx", lambda: "Testo semplice, non Word.".encode(), "non è un documento Word"),
+    ("text-named-docx", lambda: b"Testo semplice, non Word.", "non è un documento Word"),
     ("exe-named-docx", lambda: b"MZ\x90\x00\x03" + os.urandom(600), "non è un documento Word"),
     ("odt-named-docx", lambda: zip_of({"mimetype": b"application/vnd.oasis.opendocument.text",
                                        "content.xml": b'<office:document-content xmlns:office="urn:oasis:names:tc:'
@@ -267,7 +269,7 @@ def test_a_plain_docx_passes_the_preflight():
 
 @pytest.mark.parametrize("name,build,reason", HOSTILE_UPLOADS, ids=[case[0] for case in HOSTILE_UPLOADS])
 def test_hostile_upload_is_refused_with_a_reason_and_nothing_is_stored(
-    name, build, reason, client, drafter, nouvelle_aquitaine, media_root  # noqa: F811
+    name, build, reason, client, drafter, nouvelle_aquitaine, media_root
 ):
     # given a drafter on the documents page of an agreement
     client.force_login(drafter)
@@ -289,7 +291,7 @@ def test_hostile_upload_is_refused_with_a_reason_and_nothing_is_stored(
     assert not AuditEvent.objects.filter(action="document_upload").exists()
 
 
-def test_plain_docx_upload_is_stored_as_a_version(client, drafter, nouvelle_aquitaine, media_root):  # noqa: F811
+def test_plain_docx_upload_is_stored_as_a_version(client, drafter, nouvelle_aquitaine, media_root):
     client.force_login(drafter)
     response = client.post(
         reverse("documents:upload", args=[nouvelle_aquitaine.reference]),
@@ -306,7 +308,7 @@ def test_plain_docx_upload_is_stored_as_a_version(client, drafter, nouvelle_aqui
 
 @pytest.mark.parametrize("name,build,reason", HOSTILE_UPLOADS[::4], ids=[c[0] for c in HOSTILE_UPLOADS[::4]])
 def test_hostile_template_revision_is_refused_and_nothing_is_stored(
-    name, build, reason, admin_user, media_root  # noqa: F811
+    name, build, reason, admin_user, media_root
 ):
     with pytest.raises(PreflightError) as refused:
         documents.template_upload(name="memorandum", upload=SimpleUploadedFile("m.docx", build()), actor=admin_user)

@@ -10,27 +10,24 @@ from pathlib import Path
 
 import docx
 import pytest
-from docx.shared import Pt  # noqa: F401 - python-docx is what builds the hostile templates below
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agreements import documents
 from agreements.models import Agreement, Article, AuditEvent, Counterpart, DocumentTemplate, DocumentVersion, Signatory
 from agreements.pdf import docx_to_pdf
-from tests.documents_support import (  # noqa: F401 - fixtures
-    HOSTILE,
+from tests.documents_support import (
     NOUVELLE_AQUITAINE_ARTICLES,
     all_text,
-    hostile,
     libreoffice_texts,
-    media_root,
-    nouvelle_aquitaine,
     open_docx,
     plain,
     stored_files,
 )
 
 TEMPLATE_NAMES = list(documents.TEMPLATES)
+
+pytest_plugins = ["tests.documents_support"]
 
 
 def expected_values(agreement) -> dict[str, list[str]]:

@@ -12,10 +12,12 @@ from django.urls import reverse
 from agreements import documents
 from agreements.errors import PermissionDeniedError
 from agreements.models import Agreement, AuditEvent, DocumentTemplate, DocumentVersion
-from tests.documents_support import all_text, media_root, nouvelle_aquitaine, open_docx, stored_files  # noqa: F401
+from tests.documents_support import all_text, open_docx, stored_files
 from tests.factories import AgreementFactory, SectorFactory, referent
 
 pytestmark = pytest.mark.django_db
+
+pytest_plugins = ["tests.documents_support"]
 
 
 def docx_bytes(*paragraphs: str) -> bytes:

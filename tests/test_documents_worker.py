@@ -18,9 +18,11 @@ from django.urls import reverse
 from agreements import documents
 from agreements.models import AuditEvent, DocumentVersion
 from agreements.pdf import PdfConversionError, docx_to_pdf
-from tests.documents_support import media_root, nouvelle_aquitaine, stored_files  # noqa: F401
+from tests.documents_support import stored_files
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["tests.documents_support"]
 
 
 def wait_for(condition, what: str, limit: float = 180.0):
@@ -35,7 +37,7 @@ def wait_for(condition, what: str, limit: float = 180.0):
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, media_root, tmp_path):  # noqa: F811
+def celery_worker_process(transactional_db, media_root, tmp_path):
     """A real `celery -A config worker` on the test database, the test Redis DB and this test's MEDIA_ROOT."""
     broker = os.environ["CELERY_BROKER_URL"]
     redis.Redis.from_url(broker).flushdb()
@@ -79,7 +81,7 @@ def queue_drained(broker_url: str) -> bool:
 
 @pytest.mark.worker
 def test_pdf_requested_on_the_page_is_made_by_the_worker_and_stored_as_a_version(
-    celery_worker_process, client, drafter, nouvelle_aquitaine, media_root  # noqa: F811
+    celery_worker_process, client, drafter, nouvelle_aquitaine, media_root
 ):
     _process, log = celery_worker_process
     # given a generated bilingual Intesa
@@ -90,7 +92,7 @@ def test_pdf_requested_on_the_page_is_made_by_the_worker_and_stored_as_a_version
     assert "Conversione in PDF richiesta" in str(list(response.context["messages"])[0])
     # then the worker converts it with LibreOffice and stores the PDF as a new version derived from it
     pdf = wait_for(lambda: DocumentVersion.objects.filter(derived_from=source, source="pdf").first(),
-                   "the PDF version (worker log: %s)" % log)
+                   f"the PDF version (worker log: {log})")
     with pdf.file.open("rb") as fh:
         data = fh.read()
     assert data.startswith(b"%PDF-") and b"/Type /Page" in data.replace(b"/Type/Page", b"/Type /Page")
@@ -106,7 +108,7 @@ def test_pdf_requested_on_the_page_is_made_by_the_worker_and_stored_as_a_version
 
 @pytest.mark.worker
 def test_the_same_conversion_delivered_twice_stores_one_pdf(celery_worker_process, drafter, nouvelle_aquitaine,
-                                                            media_root):  # noqa: F811
+                                                            media_root):
     from worker.tasks_documents import convert_to_pdf
 
     source = documents.document_generate(agreement=nouvelle_aquitaine, template_name="memorandum", actor=drafter)
@@ -136,7 +138,7 @@ def test_a_conversion_over_the_time_limit_is_killed_with_a_clear_error():
 
 @pytest.mark.django_db
 def test_missing_libreoffice_is_a_clear_error_recorded_in_the_audit_trail(settings, nouvelle_aquitaine, drafter,
-                                                                          media_root):  # noqa: F811
+                                                                          media_root):
     source = documents.document_generate(agreement=nouvelle_aquitaine, template_name="memorandum", actor=drafter)
     settings.INTESE = {**django_settings.INTESE, "LIBREOFFICE": "/nonexistent/soffice"}
     with pytest.raises(PdfConversionError, match="non è disponibile"):
@@ -146,7 +148,7 @@ def test_missing_libreoffice_is_a_clear_error_recorded_in_the_audit_trail(settin
 
 
 @pytest.mark.django_db
-def test_only_docx_versions_convert(nouvelle_aquitaine, drafter, media_root):  # noqa: F811
+def test_only_docx_versions_convert(nouvelle_aquitaine, drafter, media_root):
     source = documents.document_generate(agreement=nouvelle_aquitaine, template_name="memorandum", actor=drafter)
     pdf = documents.pdf_convert(version=source, actor=drafter)
     assert documents.pdf_convert(version=source, actor=drafter) == pdf  # idempotent in process too

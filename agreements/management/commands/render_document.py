@@ -24,8 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("reference", nargs="?", help=gettext_lazy("Codice dell'accordo, es. INT-2022-003"))
         parser.add_argument("--template", help=gettext_lazy("Nome del modello (vedi --list)"))
         parser.add_argument("--out", help=gettext_lazy("File .docx da scrivere"))
-        parser.add_argument("--list", dest="list_templates", action="store_true", help=gettext_lazy("Elenca i modelli disponibili"))
-        parser.add_argument("--fields", dest="list_fields", action="store_true", help=gettext_lazy("Elenca i campi usabili nei modelli"))
+        parser.add_argument("--list", dest="list_templates", action="store_true",
+                            help=gettext_lazy("Elenca i modelli disponibili"))
+        parser.add_argument("--fields", dest="list_fields", action="store_true",
+                            help=gettext_lazy("Elenca i campi usabili nei modelli"))
 
     def handle(self, *args, reference=None, template=None, out=None, list_templates=False, list_fields=False,
                **options):
