@@ -9,19 +9,26 @@ from pathlib import Path
 
 import docx
 import pytest
+import yaml
 
 from agreements import models as m
+from agreements.plan import DEFAULT_PLAN_PATH
 from tests.factories import AgreementFactory, CounterpartFactory, SectorFactory
 
 ZWSP = "\u200b"
 
-# The seed (agreements/data/plan_2022_2023.yaml, plan action 1): the renewed Intesa with Nouvelle-Aquitaine,
-# April 2022 - April 2025. Article texts, signatories and the DGR are test data written for these tests.
-NOUVELLE_AQUITAINE_AREAS = [
-    "educazione e gioventù", "istruzione superiore e ricerca", "economia innovativa",
-    "agricoltura e agroalimentare", "cultura e cittadinanza", "sviluppo e solidarietà internazionale", "sanità",
-    "energia",
-]
+
+def seed_nouvelle_aquitaine() -> tuple[dict, str]:
+    """The seed's entry (agreements/data/plan_2022_2023.yaml) and the title of the plan action it serves."""
+    data = yaml.safe_load(DEFAULT_PLAN_PATH.read_text("utf-8"))
+    entry = next(a for a in data["agreements"] if a["counterpart"]["name"] == "Nouvelle-Aquitaine")
+    action = next(a for a in data["actions"] if a["number"] == entry["plan_action"])
+    return entry, action["title"]
+
+
+# The seed: the renewed Intesa with Nouvelle-Aquitaine, April 2022 - April 2025 (plan action 1). The article
+# texts, the signatories, the DGR and the notice protocols are test data written for these tests.
+NOUVELLE_AQUITAINE_AREAS = seed_nouvelle_aquitaine()[0]["subject_areas"]
 NOUVELLE_AQUITAINE_ARTICLES = [
     (0, "Premesse", "La Regione Emilia-Romagna e la Région Nouvelle-Aquitaine, considerata l'Intesa del 2017 e i "
                     "risultati della cooperazione, convengono quanto segue.",
@@ -63,16 +70,15 @@ def make_signatories(agreement, region, counterpart):
 
 
 def nouvelle_aquitaine_agreement(drafter, director=None):
-    counterpart = CounterpartFactory(name="Nouvelle-Aquitaine", name_local="Région Nouvelle-Aquitaine",
-                                     country="Francia", country_code="FR", type="region", language="fr")
-    dgs = [SectorFactory(code=code) for code in ("dg-agri", "dg-crli", "agenda-digitale")]
+    seed, title = seed_nouvelle_aquitaine()
+    cp = seed["counterpart"]
+    counterpart = CounterpartFactory(name=cp["name"], name_local=cp["name_local"], country=cp["country"],
+                                     country_code=cp["country_code"], type=cp["type"], language=cp["language"])
+    dgs = [SectorFactory(code=code) for code in seed["sectors"]]
     agreement = AgreementFactory(
-        reference="INT-2022-001",
-        title="Rinnovo dell’Intesa con la Nouvelle-Aquitaine in materia di educazione e gioventù, istruzione "
-              "superiore e ricerca, economia innovativa, agricoltura e agroalimentare, cultura e cittadinanza, "
-              "sviluppo e solidarietà internazionale sanità, energia",
-        kind=m.AgreementKind.INTESA, counterpart=counterpart, subject_areas=NOUVELLE_AQUITAINE_AREAS,
-        languages=["it", "fr"], authentic_languages=["it", "fr"], duration_months=36, dgs=dgs,
+        reference="INT-2022-001", title=title, kind=seed["kind"], counterpart=counterpart,
+        subject_areas=seed["subject_areas"], languages=["it", cp["language"]],
+        authentic_languages=["it", cp["language"]], duration_months=seed["duration_months"], dgs=dgs,
         drafted_by=drafter, director=director, status=m.Status.IN_FORCE,
         dgr_number="401/2022", dgr_date=datetime.date(2022, 3, 21),
         notice_government_date=datetime.date(2022, 3, 23), notice_government_protocol="PG/2022/0281234",
