@@ -20,15 +20,16 @@ What is reminded, and to whom:
 
 import datetime
 import json
+import uuid
 from dataclasses import dataclass, field
+from html import escape as html_escape
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import Count
-from django.template.loader import get_template
+from django.db import connections, router, transaction
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 
 from . import dates
@@ -39,17 +40,36 @@ from .models import (
     AuditEvent,
     Heartbeat,
     Opinion,
+    OpinionKind,
     OutboxMessage,
     Profile,
     Reminder,
     ReminderKind,
     ReminderPolicy,
-    Sector,
     Status,
     UserToken,
 )
 from .models.agreement import OPEN_STATUSES, RenewalClause
 from .outbox import message_id_for, relay_soon
+
+_translations: dict = {}
+
+
+def _translator():
+    """gettext for the active language, remembered: a scan formats the same sentences for thousands of e-mails,
+    and looking the language up costs more than the formatting. Functions that run per reminder start with
+    `_ = _translator()`."""
+    language = get_language()
+    cache = _translations.setdefault(language, {})
+
+    def translate(message: str) -> str:
+        text = cache.get(message)
+        if text is None:
+            text = cache[message] = gettext(message)
+        return text
+
+    return translate
+
 
 # Renewals in these states do not count: the expiry reminders go on.
 DEAD_RENEWAL_STATUSES = (Status.REJECTED, Status.WITHDRAWN, Status.ARCHIVED)
@@ -122,323 +142,238 @@ def reminder_policy_update(*, actor, **values) -> ReminderPolicy:
 
 # --- The queries: one per kind ------------------------------------------------------------------------------
 
-def _tables():
-    from viewflow.workflow.models import Task
+# --- The queries: one set-based query per kind (portable: PostgreSQL, and SQLite in the embedded mode) --------
+#
+# Each query fetches, in one statement whatever the number of agreements, the rows that may have a reminder due
+# in the catch-up window [since, today]; a few lines of Python then pick the due occurrence of each row. The
+# date filters run on indexed columns (end_date, due_date, signed_on, created), so the rows fetched are the ones
+# near a deadline, not the whole register.
 
-    from workflows.models import AgreementProcess
-
-    return {
-        "agreement": Agreement._meta.db_table,
-        "counterpart": Agreement._meta.get_field("counterpart").related_model._meta.db_table,
-        "user": get_user_model()._meta.db_table,
-        "reminder": Reminder._meta.db_table,
-        "opinion": Opinion._meta.db_table,
-        "profile": Profile._meta.db_table,
-        "sector": Sector._meta.db_table,
-        "task": Task._meta.db_table,
-        "process": AgreementProcess._meta.db_table,
-    }
-
-
-# The people of an agreement: drafter and director, active and with an e-mail address.
-_PEOPLE = """
-    LEFT JOIN {user} dr ON dr.id = a.drafted_by_id AND dr.is_active AND dr.email <> ''
-    LEFT JOIN {user} di ON di.id = a.director_id AND di.is_active AND di.email <> ''
-"""
-_NOT_CREATED = """
-    NOT EXISTS (SELECT 1 FROM {reminder} r WHERE r.agreement_id = a.id AND r.kind = %(kind)s
-                AND r.threshold = {threshold} AND r.due_date = {due})
-"""
-
-# Threshold reminders before a deadline: for each threshold t (days before), the first reminder is due on
-# deadline - t and repeats every %(repeat)s days until the next threshold's day (never after the deadline).
-# Occurrences inside the window [%(since)s, %(today)s] count: k runs over the repeats that fall in it, so a
-# day's scan and a catch-up after days of downtime agree.
-_THRESHOLD_SQL = """
-WITH th AS (
-    SELECT t, lead(t) OVER (ORDER BY t DESC) AS next_t FROM unnest(%(thresholds)s::int[]) AS t
-),
-base AS (
-    SELECT a.id, a.reference, a.title, c.name AS counterpart, {deadline} AS deadline,
-           dr.email AS drafter_email, di.email AS director_email, a.renewal_notice_days
-    FROM {agreement} a
-    JOIN {counterpart} c ON c.id = a.counterpart_id
-    {people}
-    WHERE a.status = ANY(%(statuses)s) AND {condition}
-      AND {deadline} BETWEEN %(since)s AND %(today)s::date + %(max_t)s
-      AND a.no_renewal_decided_on IS NULL
-      AND NOT EXISTS (SELECT 1 FROM {agreement} rn WHERE rn.renews_id = a.id AND NOT (rn.status = ANY(%(dead)s)))
-),
-occ AS (
-    SELECT base.*, th.t, (base.deadline - th.t) AS first_day,
-           LEAST(%(today)s::date, base.deadline,
-                 CASE WHEN th.next_t IS NULL THEN base.deadline ELSE base.deadline - th.next_t - 1 END) AS last_day
-    FROM base CROSS JOIN th
-    WHERE base.deadline - th.t <= %(today)s
-)
-SELECT * FROM (
-    -- Of several occurrences due in the window for one agreement (a catch-up after days of downtime), only the
-    -- latest counts: the older ones would repeat it with stale figures.
-    SELECT DISTINCT ON (occ.id) occ.id, occ.reference, occ.title, occ.counterpart, occ.t,
-           (occ.first_day + k * %(repeat)s) AS due_date, occ.deadline, occ.drafter_email, occ.director_email,
-           occ.renewal_notice_days
-    FROM occ
-    CROSS JOIN LATERAL generate_series(
-        GREATEST(0, (%(since)s - occ.first_day + %(repeat)s - 1) / %(repeat)s),
-        (occ.last_day - occ.first_day) / %(repeat)s
-    ) AS k
-    WHERE occ.last_day >= occ.first_day
-    ORDER BY occ.id, due_date DESC
-) latest
-WHERE NOT EXISTS (SELECT 1 FROM {reminder} r WHERE r.agreement_id = latest.id AND r.kind = %(kind)s
-                  AND r.threshold = latest.t AND r.due_date = latest.due_date)
-ORDER BY latest.id
-"""
-
-
-def _fetch(sql: str, params: dict, **fmt) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(**_tables(), **fmt), params)
-        return cursor.fetchall()
-
-
-def _json(value):
-    """A jsonb value from a raw cursor (Django leaves it as text for JSONField to parse)."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _drafter_and_director(drafter_email, director_email) -> list[dict]:
+def _people(row: dict, *, director=True) -> list[dict]:
+    """The drafter and (unless told otherwise) the director of an agreement row, active and with an e-mail."""
+    _ = _translator()
     people = []
-    if drafter_email:
-        people.append({"email": drafter_email, "reason": _("Ricevi questo messaggio come redattore dell'accordo.")})
-    if director_email and director_email != drafter_email:
-        people.append(
-            {"email": director_email, "reason": _("Ricevi questo messaggio come dirigente responsabile dell'accordo.")}
-        )
+    if row["drafted_by__is_active"] and row["drafted_by__email"]:
+        people.append({"email": row["drafted_by__email"],
+                       "reason": _("Ricevi questo messaggio come redattore dell'accordo.")})
+    if (director and row["director__is_active"] and row["director__email"]
+            and row["director__email"] != row["drafted_by__email"]):
+        people.append({"email": row["director__email"],
+                       "reason": _("Ricevi questo messaggio come dirigente responsabile dell'accordo.")})
     return people
 
 
-def _threshold_reminders(kind, *, deadline_sql, condition, thresholds, repeat, statuses, today, since):
+AGREEMENT_FIELDS = ("id", "reference", "title", "counterpart__name", "drafted_by__email", "drafted_by__is_active",
+                    "director__email", "director__is_active")
+
+
+def _fields(prefix: str) -> list[str]:
+    return [prefix + f for f in AGREEMENT_FIELDS]
+
+
+def _agreement_row(row: dict, prefix: str) -> dict:
+    """A row fetched through a relation, with the agreement's fields under their plain names."""
+    return {**row, **{f: row[prefix + f] for f in AGREEMENT_FIELDS}}
+
+
+def _due(row: dict, kind, threshold, due_date, deadline, recipients, **extra) -> DueReminder:
+    return DueReminder(
+        agreement_id=row["id"], reference=row["reference"], title=row["title"], counterpart=row["counterpart__name"],
+        kind=kind, threshold=threshold, due_date=due_date, deadline=deadline, recipients=recipients, extra=extra,
+    )
+
+
+def latest_occurrence(deadline, thresholds, repeat, *, today, since):
+    """(threshold, due date) of the reminder due for `deadline` on `today`, or None. For each threshold t (days
+    before) the first reminder is due on deadline - t and repeats every `repeat` days until the next threshold's
+    day, never after the deadline. The latest occurrence on or before today counts if it falls in the window
+    [since, today]: a day's scan and a catch-up after days of downtime agree, and a catch-up sends the current
+    reminder rather than older ones that would repeat it with stale figures."""
+    ts = sorted({int(t) for t in thresholds}, reverse=True)
+    step = repeat or NO_REPEAT
+    found = None
+    for i, t in enumerate(ts):
+        first = deadline - datetime.timedelta(days=t)
+        last = min(today, deadline,
+                   deadline - datetime.timedelta(days=ts[i + 1] + 1) if i + 1 < len(ts) else deadline)
+        if last < first:
+            continue
+        due = first + datetime.timedelta(days=(last - first).days // step * step)
+        if due >= since:
+            found = (t, due)  # thresholds in decreasing order: later ones are later in time
+    return found
+
+
+def _renewal_pending():
+    """Agreements whose renewal has not been started (renewals that were rejected or dropped do not count)."""
+    return ~Exists(Agreement.objects.filter(renews=OuterRef("pk")).exclude(status__in=DEAD_RENEWAL_STATUSES))
+
+
+def _expiry(policy, today, since, existing):
+    thresholds = policy.expiry_thresholds or []
     if not thresholds:
         return []
-    thresholds = sorted({int(t) for t in thresholds}, reverse=True)
-    rows = _fetch(
-        _THRESHOLD_SQL,
-        {
-            "thresholds": thresholds, "max_t": thresholds[0], "repeat": repeat or NO_REPEAT, "kind": kind,
-            "statuses": list(statuses), "dead": list(DEAD_RENEWAL_STATUSES), "today": today, "since": since,
-        },
-        deadline=deadline_sql, condition=condition, people=_PEOPLE.format(**_tables()),
+    rows = (
+        Agreement.objects.filter(_renewal_pending(), status__in=EXPIRY_STATUSES, no_renewal_decided_on__isnull=True,
+                                 end_date__range=(since, today + datetime.timedelta(days=max(thresholds))))
+        .values(*AGREEMENT_FIELDS, "end_date")
     )
-    return [
-        DueReminder(
-            agreement_id=pk, reference=ref, title=title, counterpart=cp, kind=kind, threshold=t, due_date=due,
-            deadline=deadline, recipients=_drafter_and_director(dr_email, di_email),
-            extra={"notice_days": notice_days, "repeat": repeat},
-        )
-        for pk, ref, title, cp, t, due, deadline, dr_email, di_email, notice_days in rows
-    ]
+    due = []
+    for row in rows:
+        hit = latest_occurrence(row["end_date"], thresholds, policy.expiry_repeat_days, today=today, since=since)
+        if hit and (row["id"], ReminderKind.EXPIRY, *hit) not in existing:
+            due.append(_due(row, ReminderKind.EXPIRY, hit[0], hit[1], row["end_date"], _people(row),
+                            repeat=policy.expiry_repeat_days))
+    return due
 
 
-def _expiry(policy, today, since):
-    return _threshold_reminders(
-        ReminderKind.EXPIRY, deadline_sql="a.end_date", condition="a.end_date IS NOT NULL",
-        thresholds=policy.expiry_thresholds, repeat=policy.expiry_repeat_days, statuses=EXPIRY_STATUSES,
-        today=today, since=since,
+def _non_renewal_notice(policy, today, since, existing):
+    thresholds = policy.notice_thresholds or []
+    if not thresholds:
+        return []
+    rows = (
+        Agreement.objects.filter(_renewal_pending(), status__in=(Status.PUBLICATION, Status.IN_FORCE),
+                                 renewal_clause=RenewalClause.TACIT, renewal_notice_days__isnull=False,
+                                 no_renewal_decided_on__isnull=True, end_date__gte=since)
+        .values(*AGREEMENT_FIELDS, "end_date", "renewal_notice_days")
     )
+    due = []
+    for row in rows:
+        deadline = row["end_date"] - datetime.timedelta(days=row["renewal_notice_days"])
+        hit = latest_occurrence(deadline, thresholds, 0, today=today, since=since)
+        if hit and (row["id"], ReminderKind.NON_RENEWAL_NOTICE, *hit) not in existing:
+            due.append(_due(row, ReminderKind.NON_RENEWAL_NOTICE, hit[0], hit[1], deadline, _people(row),
+                            notice_days=row["renewal_notice_days"]))
+    return due
 
 
-def _non_renewal_notice(policy, today, since):
-    return _threshold_reminders(
-        ReminderKind.NON_RENEWAL_NOTICE,
-        deadline_sql="(a.end_date - a.renewal_notice_days)",
-        condition=f"a.renewal_clause = '{RenewalClause.TACIT.value}' AND a.end_date IS NOT NULL "
-        "AND a.renewal_notice_days IS NOT NULL",
-        thresholds=policy.notice_thresholds, repeat=0, statuses=(Status.PUBLICATION, Status.IN_FORCE),
-        today=today, since=since,
+def _referents(dg_ids) -> dict:
+    """{dg id: [e-mail of each active referent]} in one query."""
+    referents = {}
+    for dg_id, email in (
+        Profile.objects.filter(dg_id__in=set(dg_ids), user__is_active=True).exclude(user__email="")
+        .order_by("user__email").values_list("dg_id", "user__email")
+    ):
+        referents.setdefault(dg_id, []).append(email)
+    return referents
+
+
+def _consultation_deadline(policy, today, since, existing):
+    _ = _translator()
+    before = datetime.timedelta(days=policy.consultation_days_before)
+    rows = list(
+        Opinion.objects.filter(kind=OpinionKind.PENDING, agreement__status=Status.CONSULTATION,
+                               round=F("agreement__consultation_round"),
+                               due_date__range=(max(since + before, today), today + before))
+        .values("due_date", "dg_id", "dg__name", *_fields("agreement__"))
+        .order_by("agreement_id", "due_date", "dg__name")
     )
-
-
-_CONSULTATION_SQL = """
-SELECT a.id, a.reference, a.title, c.name, o.due_date,
-       jsonb_agg(DISTINCT jsonb_build_object('email', u.email, 'dg', s.name)) FILTER (WHERE u.id IS NOT NULL)
-FROM {opinion} o
-JOIN {agreement} a ON a.id = o.agreement_id AND o.round = a.consultation_round
-JOIN {counterpart} c ON c.id = a.counterpart_id
-JOIN {sector} s ON s.id = o.dg_id
-LEFT JOIN {profile} p ON p.dg_id = o.dg_id
-LEFT JOIN {user} u ON u.id = p.user_id AND u.is_active AND u.email <> ''
-WHERE a.status = %(status)s AND o.kind = %(pending)s
-  AND o.due_date - %(before)s BETWEEN %(since)s AND %(today)s
-  AND o.due_date >= %(today)s
-  AND {not_created}
-GROUP BY a.id, a.reference, a.title, c.name, o.due_date
-ORDER BY a.id, o.due_date
-"""
-
-
-def _consultation_deadline(policy, today, since):
-    before = policy.consultation_days_before
-    rows = _fetch(
-        _CONSULTATION_SQL,
-        {"status": Status.CONSULTATION, "pending": "pending", "before": before, "since": since, "today": today,
-         "kind": ReminderKind.CONSULTATION_DEADLINE},
-        not_created=_NOT_CREATED.format(**_tables(), threshold="%(before)s", due="o.due_date - %(before)s"),
-    )
-    reminders = []
-    for pk, ref, title, cp, due_date, referents in rows:
-        referents = sorted(_json(referents) or [], key=lambda r: (r["email"], r["dg"]))
-        reminders.append(DueReminder(
-            agreement_id=pk, reference=ref, title=title, counterpart=cp, kind=ReminderKind.CONSULTATION_DEADLINE,
-            threshold=before, due_date=due_date - datetime.timedelta(days=before), deadline=due_date,
-            recipients=[
-                {"email": r["email"], "reason": _("Ricevi questo messaggio come referente della %(dg)s.") % r}
-                for r in referents
-            ],
-            extra={"dgs": sorted({r["dg"] for r in referents})},
-        ))
-    return reminders
-
-
-_OBSERVATIONS_SQL = """
-SELECT a.id, a.reference, a.title, c.name, a.notice_government_date, a.kind, dr.email
-FROM {agreement} a
-JOIN {counterpart} c ON c.id = a.counterpart_id
-{people}
-WHERE a.status = ANY(%(statuses)s) AND a.notice_government_date IS NOT NULL AND a.observations_outcome = ''
-  AND a.notice_government_date + %(days)s - %(before)s BETWEEN %(since)s AND %(today)s
-  AND {not_created}
-ORDER BY a.id
-"""
-
-
-def _observations_end(policy, today, since):
-    before = policy.observations_days_before
-    rows = _fetch(
-        _OBSERVATIONS_SQL,
-        {"statuses": [Status.NOTIFICATION, Status.OBSERVATIONS], "days": dates.OBSERVATION_DAYS, "before": before,
-         "since": since, "today": today, "kind": ReminderKind.OBSERVATIONS_END},
-        people=_PEOPLE.format(**_tables()),
-        not_created=_NOT_CREATED.format(
-            **_tables(), threshold="%(before)s", due="a.notice_government_date + %(days)s - %(before)s"
-        ),
-    )
-    reminders = []
-    for pk, ref, title, cp, notice_date, kind, drafter_email in rows:
-        last_day = dates.observations_last_day(notice_date)
-        reminders.append(DueReminder(
-            agreement_id=pk, reference=ref, title=title, counterpart=cp, kind=ReminderKind.OBSERVATIONS_END,
-            threshold=before, due_date=last_day - datetime.timedelta(days=before), deadline=last_day,
-            recipients=_drafter_and_director(drafter_email, None),
-            extra={"notice_date": notice_date, "needs_full_powers": kind == "accordo"},
-        ))
-    return reminders
-
-
-_RATIFICATION_SQL = """
-SELECT a.id, a.reference, a.title, c.name, a.signed_on, dr.email, di.email
-FROM {agreement} a
-JOIN {counterpart} c ON c.id = a.counterpart_id
-{people}
-WHERE a.status = %(status)s AND a.signed_on IS NOT NULL AND a.ratification_date IS NULL
-  AND a.signed_on + %(days)s BETWEEN %(since)s AND %(today)s
-  AND {not_created}
-ORDER BY a.id
-"""
-
-
-def _ratification_pending(policy, today, since):
-    days = policy.ratification_pending_days
-    rows = _fetch(
-        _RATIFICATION_SQL,
-        {"status": Status.RATIFICATION, "days": days, "since": since, "today": today,
-         "kind": ReminderKind.RATIFICATION_PENDING},
-        people=_PEOPLE.format(**_tables()),
-        not_created=_NOT_CREATED.format(**_tables(), threshold="%(days)s", due="a.signed_on + %(days)s"),
-    )
-    return [
-        DueReminder(
-            agreement_id=pk, reference=ref, title=title, counterpart=cp, kind=ReminderKind.RATIFICATION_PENDING,
-            threshold=days, due_date=signed_on + datetime.timedelta(days=days), deadline=signed_on,
-            recipients=_drafter_and_director(dr_email, di_email),
-        )
-        for pk, ref, title, cp, signed_on, dr_email, di_email in rows
-    ]
-
-
-# An open human task, idle since it was created: `idle` days later its holder is reminded (the owner; for a
-# DG's task in the queue, that DG's referents; otherwise the drafter), after twice as long the director.
-_IDLE_SQL = """
-WITH idle AS (
-    SELECT t.id AS task_id, t.flow_task, t.owner_id, t.data, p.agreement_id,
-           (t.created AT TIME ZONE %(tz)s)::date AS created_day, steps.threshold
-    FROM {task} t
-    JOIN {process} p ON p.process_ptr_id = t.process_id
-    CROSS JOIN (VALUES (%(idle)s), (2 * %(idle)s)) AS steps(threshold)
-    WHERE t.status = ANY(%(statuses)s) AND t.flow_task_type = 'HUMAN'
-      AND t.created < %(created_before)s
-      AND (t.created AT TIME ZONE %(tz)s)::date + steps.threshold BETWEEN %(since)s AND %(today)s
-)
-SELECT a.id, a.reference, a.title, c.name, idle.threshold, idle.created_day + idle.threshold, idle.flow_task,
-       CASE WHEN idle.threshold = %(idle)s THEN COALESCE(
-           (SELECT jsonb_agg(o.email) FROM {user} o WHERE o.id = idle.owner_id AND o.is_active AND o.email <> ''),
-           (SELECT jsonb_agg(u.email ORDER BY u.email) FROM {profile} pr JOIN {user} u ON u.id = pr.user_id
-            WHERE idle.owner_id IS NULL AND pr.dg_id::text = idle.data->>'dg' AND u.is_active AND u.email <> ''),
-           CASE WHEN dr.email IS NULL THEN NULL ELSE jsonb_build_array(dr.email) END
-       ) END AS holders,
-       di.email
-FROM idle
-JOIN {agreement} a ON a.id = idle.agreement_id
-JOIN {counterpart} c ON c.id = a.counterpart_id
-{people}
-WHERE NOT EXISTS (SELECT 1 FROM {reminder} r WHERE r.agreement_id = a.id AND r.kind = %(kind)s
-                  AND r.threshold = idle.threshold AND r.due_date = idle.created_day + idle.threshold)
-ORDER BY a.id, idle.task_id
-"""
-
-
-def _task_title(flow_task: str) -> str:
-    """The step's title from its node reference ("workflows/flows.AgreementFlow.approve")."""
-    from viewflow.workflow.fields import import_task_by_ref
-
-    try:
-        node = import_task_by_ref(flow_task)
-        return str(node.task_title or node.name)
-    except Exception:  # noqa: BLE001 - a renamed node still gets its reminder, with the raw name
-        return flow_task.rsplit(".", 1)[-1]
-
-
-def _idle_task(policy, today, since):
-    idle = policy.idle_task_days
-    rows = _fetch(
-        _IDLE_SQL,
-        {"tz": settings.TIME_ZONE, "idle": idle, "statuses": list(OPEN_TASK_STATUSES), "since": since,
-         "today": today, "kind": ReminderKind.IDLE_TASK,
-         "created_before": dates.start_of_day(today - datetime.timedelta(days=idle - 1))},
-        people=_PEOPLE.format(**_tables()),
-    )
-    # Tasks of one agreement that became idle the same day are one reminder (the unique key has no task).
+    referents = _referents(row["dg_id"] for row in rows)
     grouped: dict[tuple, DueReminder] = {}
-    for pk, ref, title, cp, threshold, due, flow_task, holders, director_email in rows:
-        key = (pk, threshold, due)
-        reminder = grouped.get(key)
-        if reminder is None:
-            reminder = grouped[key] = DueReminder(
-                agreement_id=pk, reference=ref, title=title, counterpart=cp, kind=ReminderKind.IDLE_TASK,
-                threshold=threshold, due_date=due, deadline=due - datetime.timedelta(days=threshold),
-                extra={"tasks": []},
-            )
-        task_title = _task_title(str(flow_task))
-        if task_title not in reminder.extra["tasks"]:
-            reminder.extra["tasks"].append(task_title)
-        if threshold == idle:
-            reason = _("Ricevi questo messaggio perché l'attività è nella tua lista o in quella del tuo ufficio.")
-            emails = _json(holders) or []
-        else:
-            reason = _("Ricevi questo messaggio come dirigente responsabile dell'accordo: l'attività è ferma.")
-            emails = [director_email] if director_email else []
+    for row in rows:
+        row = _agreement_row(row, "agreement__")
+        key = (row["id"], row["due_date"])
+        if key not in grouped:
+            grouped[key] = _due(row, ReminderKind.CONSULTATION_DEADLINE, policy.consultation_days_before,
+                                row["due_date"] - before, row["due_date"], [], dgs=[])
+        reminder = grouped[key]
+        reminder.extra["dgs"].append(row["dg__name"])
+        reason = _("Ricevi questo messaggio come referente della %(dg)s.") % {"dg": row["dg__name"]}
         known = {r["email"] for r in reminder.recipients}
-        reminder.recipients.extend({"email": e, "reason": reason} for e in emails if e not in known)
+        reminder.recipients.extend({"email": e, "reason": reason} for e in referents.get(row["dg_id"], [])
+                                   if e not in known)
+    return list(grouped.values())
+
+
+def _observations_end(policy, today, since, existing):
+    wait = datetime.timedelta(days=dates.OBSERVATION_DAYS - policy.observations_days_before)
+    rows = (
+        Agreement.objects.filter(status__in=(Status.NOTIFICATION, Status.OBSERVATIONS), observations_outcome="",
+                                 notice_government_date__range=(since - wait, today - wait))
+        .values(*AGREEMENT_FIELDS, "notice_government_date", "kind")
+    )
+    due = []
+    for row in rows:
+        last_day = dates.observations_last_day(row["notice_government_date"])
+        drafter_only = _people(row, director=False)
+        due.append(_due(row, ReminderKind.OBSERVATIONS_END, policy.observations_days_before,
+                        row["notice_government_date"] + wait, last_day, drafter_only,
+                        notice_date=row["notice_government_date"], needs_full_powers=row["kind"] == "accordo"))
+    return due
+
+
+def _ratification_pending(policy, today, since, existing):
+    days = datetime.timedelta(days=policy.ratification_pending_days)
+    rows = (
+        Agreement.objects.filter(status=Status.RATIFICATION, ratification_date__isnull=True,
+                                 signed_on__range=(since - days, today - days))
+        .values(*AGREEMENT_FIELDS, "signed_on")
+    )
+    return [
+        _due(row, ReminderKind.RATIFICATION_PENDING, policy.ratification_pending_days, row["signed_on"] + days,
+             row["signed_on"], _people(row))
+        for row in rows
+    ]
+
+
+def _task_title(flow_task) -> str:
+    """The step's title ("Negoziazione testo") of a task's node."""
+    try:
+        return str(flow_task.task_title or flow_task.name)
+    except Exception:  # noqa: BLE001 - a renamed node still gets its reminder, with its raw name
+        return str(flow_task)
+
+
+def _idle_task(policy, today, since, existing):
+    """An open human task untouched since it was created: after `idle_task_days` its holder is reminded (its
+    owner; for a DG's task still in the queue, that DG's referents; otherwise the drafter), after twice as long
+    the director. Tasks of one agreement that became idle on the same day make one reminder."""
+    from viewflow.workflow.models import Task
+
+    _ = _translator()
+    idle = policy.idle_task_days
+    if not idle:
+        return []
+    agreement = "process__agreementprocess__agreement__"
+    rows = list(
+        Task.objects.filter(status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN",
+                            created__gte=dates.start_of_day(since - datetime.timedelta(days=2 * idle)),
+                            created__lt=dates.start_of_day(today - datetime.timedelta(days=idle - 1)),
+                            process__agreementprocess__agreement__isnull=False)
+        .values("id", "flow_task", "created", "owner_id", "owner__email", "owner__is_active", "data",
+                *_fields(agreement))
+        .order_by("id")
+    )
+    referents = _referents(row["data"].get("dg") for row in rows if not row["owner_id"] and row["data"])
+    grouped: dict[tuple, DueReminder] = {}
+    for row in rows:
+        row = _agreement_row(row, agreement)
+        created_day = timezone.localdate(row["created"])
+        for threshold in (idle, 2 * idle):
+            due_date = created_day + datetime.timedelta(days=threshold)
+            if not since <= due_date <= today:
+                continue
+            key = (row["id"], threshold, due_date)
+            reminder = grouped.get(key)
+            if reminder is None:
+                reminder = grouped[key] = _due(row, ReminderKind.IDLE_TASK, threshold, due_date, created_day, [],
+                                               tasks=[])
+            title = _task_title(row["flow_task"])
+            if title not in reminder.extra["tasks"]:
+                reminder.extra["tasks"].append(title)
+            if threshold == idle:
+                reason = _("Ricevi questo messaggio perché l'attività è nella tua lista o in quella del tuo ufficio.")
+                if row["owner_id"]:
+                    emails = [row["owner__email"]] if row["owner__is_active"] and row["owner__email"] else []
+                elif row["data"] and row["data"].get("dg"):
+                    emails = referents.get(row["data"]["dg"], [])
+                else:
+                    emails = [p["email"] for p in _people(row, director=False)]
+            else:
+                reason = _("Ricevi questo messaggio come dirigente responsabile dell'accordo: l'attività è ferma.")
+                emails = [row["director__email"]] if row["director__is_active"] and row["director__email"] else []
+            known = {r["email"] for r in reminder.recipients}
+            reminder.recipients.extend({"email": e, "reason": reason} for e in emails if e not in known)
     return list(grouped.values())
 
 
@@ -447,66 +382,98 @@ KIND_QUERIES = (_expiry, _non_renewal_notice, _consultation_deadline, _observati
 
 
 def due_reminders(*, today: datetime.date, policy: ReminderPolicy | None = None) -> list[DueReminder]:
-    """The reminders a scan on `today` would create (not yet created ones only). Reads, never writes."""
+    """The reminders a scan on `today` would create (those not created yet). Reads, never writes."""
     policy = policy or policy_for_reading()
     since = today - datetime.timedelta(days=policy.catch_up_days)
+    existing = set(Reminder.objects.filter(due_date__range=(since, today))
+                   .values_list("agreement_id", "kind", "threshold", "due_date"))
     due = []
     for query in KIND_QUERIES:
-        due.extend(query(policy, today, since))
-    return due
+        due.extend(d for d in query(policy, today, since, existing) if d.key not in existing)
+    return sorted(due, key=lambda d: (d.due_date, d.reference, d.kind, d.threshold))
 
 
 # --- The scan ------------------------------------------------------------------------------------------------
 
-_INSERT_SQL = """
-INSERT INTO {reminder} (agreement_id, kind, threshold, due_date, deadline, recipients, created_at)
-SELECT x.agreement_id, x.kind, x.threshold, x.due_date, x.deadline, x.recipients, %(now)s
-FROM jsonb_to_recordset(%(rows)s::jsonb)
-     AS x(agreement_id bigint, kind text, threshold int, due_date date, deadline date, recipients jsonb)
-ON CONFLICT ON CONSTRAINT one_reminder_per_threshold DO NOTHING
-RETURNING id, agreement_id, kind, threshold, due_date
-"""
+
+def reminder_message_id(reminder: DueReminder, index: int) -> str:
+    """The Message-ID of the e-mail to a reminder's `index`-th recipient: stable, from the reminder's key."""
+    return message_id_for(
+        f"reminder-{reminder.agreement_id}-{reminder.kind}-{reminder.threshold}-{reminder.due_date:%Y%m%d}-{index}"
+    )
+
+
+def _json_default(value):
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def _bulk_insert(model, objs: list, *, ignore_conflicts: bool = False) -> None:
+    """bulk_create, and on PostgreSQL its equivalent as one INSERT ... SELECT FROM jsonb_to_recordset() of a single
+    JSON parameter: the values travel as one document serialised in C, where bulk_create adapts thousands of long
+    e-mail bodies one value at a time (most of a large scan's time)."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql" or not objs:
+        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    rows = [{f.column: f.pre_save(obj, add=True) for f in fields} for obj in objs]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {columns} "
+           f"FROM jsonb_to_recordset(%s::jsonb) AS x({types})")
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(rows, default=_json_default)])
 
 
 @transaction.atomic
 def scan_due(*, today: datetime.date | None = None) -> dict:
-    """Create every reminder due on `today` (default: today in Europe/Rome) that does not exist yet, and queue its
-    e-mails, in one transaction. Returns {"reminders": created, "messages": queued}. Idempotent."""
+    """Create every reminder due on `today` (default: today in Europe/Rome) that does not exist yet and queue its
+    e-mails, in one transaction. Returns {"reminders": created, "messages": queued}. Idempotent.
+
+    The rows are inserted with ON CONFLICT DO NOTHING on the unique key, tagged with this scan's id; the rows that
+    carry the tag are the ones this scan created (a concurrent scan that inserted a key first keeps it, with its
+    own e-mails), and only they get e-mails and audit events."""
     today = today or dates.today()
-    policy = policy_for_reading()
-    due = due_reminders(today=today, policy=policy)
+    due = due_reminders(today=today)
     if not due:
         return {"reminders": 0, "messages": 0}
-    payload = [
-        {"agreement_id": d.agreement_id, "kind": d.kind, "threshold": d.threshold, "due_date": d.due_date.isoformat(),
-         "deadline": d.deadline.isoformat(), "recipients": d.recipients}
-        for d in due
-    ]
+    scan = uuid.uuid4()
+    _bulk_insert(
+        Reminder,
+        [Reminder(agreement_id=d.agreement_id, kind=d.kind, threshold=d.threshold, due_date=d.due_date,
+                  deadline=d.deadline, recipients=d.recipients, scan=scan) for d in due],
+        ignore_conflicts=True,
+    )
+    created = {(a, k, t, day): pk for pk, a, k, t, day in Reminder.objects.filter(scan=scan).values_list(
+        "pk", "agreement_id", "kind", "threshold", "due_date")}
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL.format(**_tables()), {"rows": json.dumps(payload), "now": now})
-        created = {(a, k, t, d): pk for pk, a, k, t, d in cursor.fetchall()}
     messages, events = [], []
     for reminder in due:
         pk = created.get(reminder.key)
         if pk is None:
-            continue  # another scan created it first: its e-mails are that scan's
+            continue  # another scan created it first: the e-mails are that scan's
         subject, text, html = render_email(reminder)
         for index, recipient in enumerate(reminder.recipients):
             messages.append(OutboxMessage(
-                reminder_id=pk, agreement_id=reminder.agreement_id, message_id=message_id_for(f"reminder-{pk}-{index}"),
-                to=[recipient["email"]], subject=subject,
+                reminder_id=pk, agreement_id=reminder.agreement_id,
+                message_id=reminder_message_id(reminder, index), to=[recipient["email"]], subject=subject[:300],
                 body_text=text.replace(REASON, recipient["reason"]),
-                body_html=html.replace(REASON, escape(recipient["reason"])),
-                next_attempt_at=now,
+                body_html=html.replace(REASON, escape(recipient["reason"])), next_attempt_at=now,
             ))
         events.append(AuditEvent(
             agreement_id=reminder.agreement_id, actor=None, actor_name="sistema", action="reminder_create",
             detail={"kind": reminder.kind, "threshold": reminder.threshold, "due_date": reminder.due_date.isoformat(),
                     "recipients": [r["email"] for r in reminder.recipients]},
         ))
-    OutboxMessage.objects.bulk_create(messages)
-    AuditEvent.objects.bulk_create(events)
+    _bulk_insert(OutboxMessage, messages)
+    _bulk_insert(AuditEvent, events)
     if messages:
         relay_soon()
     return {"reminders": len(created), "messages": len(messages)}
@@ -527,6 +494,7 @@ def agreement_url(reference: str) -> str:
 
 def _what(reminder: DueReminder) -> tuple[str, str, str]:
     """(subject, what happens, what to do) for one reminder, in Italian."""
+    _ = _translator()
     r, days = reminder, (reminder.deadline - reminder.due_date).days
     ctx = {"ref": r.reference, "date": _d(r.deadline), "days": days, "threshold": r.threshold}
     if r.kind == ReminderKind.EXPIRY:
@@ -575,17 +543,49 @@ def _what(reminder: DueReminder) -> tuple[str, str, str]:
     return subject, what, todo
 
 
+_kind_labels: dict = {}
+
+
+def _kind_label(kind: str) -> str:
+    key = (get_language(), kind)
+    if key not in _kind_labels:
+        _kind_labels[key] = str(ReminderKind(kind).label)
+    return _kind_labels[key]
+
+
+_EMAIL_HTML = (
+    '<!doctype html>\n<html lang="it">\n<head><meta charset="utf-8"><title>{subject}</title></head>\n'
+    '<body style="font-family: Arial, sans-serif; color: #1b1b1b; line-height: 1.5">\n'
+    '<p style="font-size: 0.9em; color: #555">{promemoria}: {label}</p>\n'
+    '<h1 style="font-size: 1.2em">{reference} «{title}»</h1>\n{counterpart}'
+    "<p><strong>{what}</strong></p>\n<p>{todo}</p>\n"
+    '<p><a href="{url}">{open} {reference}</a></p>\n'
+    '<p style="font-size: 0.9em; color: #555">{reason}</p>\n<hr>\n'
+    '<p style="font-size: 0.8em; color: #777">{office}<br>\n{automatic}</p>\n</body>\n</html>\n'
+)
+
+
 def render_email(reminder: DueReminder) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a reminder's e-mail. The bodies hold the REASON placeholder, replaced per
-    recipient by why they get it (one rendering per reminder, not per recipient)."""
+    """Subject, plain text and HTML of a reminder's e-mail, in Italian. The bodies hold the REASON placeholder,
+    replaced per recipient by why they get it (one rendering per reminder, not per recipient). Built with plain
+    string formatting (every value HTML-escaped) rather than the template engine: a scan may render thousands."""
+    _ = _translator()
     subject, what, todo = _what(reminder)
-    context = {
-        "reminder": reminder, "subject": subject, "what": what, "todo": todo,
-        "kind_label": ReminderKind(reminder.kind).label, "url": agreement_url(reminder.reference),
-        "reason": REASON,
-    }
-    text = get_template("reminders/email.txt").render(context)
-    html = get_template("reminders/email.html").render(context)
+    r, url, label = reminder, agreement_url(reminder.reference), _kind_label(reminder.kind)
+    counterpart = _("Controparte") + f": {r.counterpart}\n" if r.counterpart else ""
+    text = (
+        f"{subject}\n\n{r.reference} «{r.title}»\n{counterpart}{_('Promemoria')}: {label}\n\n{what}\n{todo}\n\n"
+        f"{_('Apri l’accordo')}: {url}\n\n{REASON}\n--\n{_('Intese · Regione · Ufficio Relazioni internazionali')}\n"
+        f"{_('Messaggio automatico: non rispondere a questo indirizzo.')}\n"
+    )
+    e = html_escape
+    html = _EMAIL_HTML.format(
+        subject=e(subject), promemoria=e(_("Promemoria")), label=e(label), reference=e(r.reference), title=e(r.title),
+        counterpart=f"<p>{e(_('Controparte'))}: {e(r.counterpart)}</p>\n" if r.counterpart else "",
+        what=e(what), todo=e(todo), url=e(url), open=e(_("Apri l’accordo")), reason=REASON,
+        office=e(_("Intese · Regione · Ufficio Relazioni internazionali")),
+        automatic=e(_("Messaggio automatico: non rispondere a questo indirizzo.")),
+    )
     return subject, text, html
 
 

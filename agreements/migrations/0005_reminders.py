@@ -24,6 +24,11 @@ class Migration(migrations.Migration):
                 verbose_name="soglie per il termine di disdetta (giorni prima)",
             ),
         ),
+        migrations.AddField(
+            model_name="reminder",
+            name="scan",
+            field=models.UUIDField(blank=True, db_index=True, editable=False, null=True),
+        ),
         migrations.AddIndex(
             model_name="outboxmessage",
             index=models.Index(

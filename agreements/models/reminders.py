@@ -58,6 +58,8 @@ class Reminder(models.Model):
     due_date = models.DateField(_("dovuto il"))
     deadline = models.DateField(_("scadenza di riferimento"))
     recipients = models.JSONField(_("destinatari"), default=list)
+    # The scan that inserted the row: of concurrent scans, only the one whose tag the row carries sends its e-mails.
+    scan = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
