@@ -227,3 +227,43 @@ def test_reminder_mail_goes_through_the_relay_in_italian(smtp_settings, smtp_ser
     html = to_director.get_body(("html",)).get_content()
     assert f"/accordi/{agreement.reference}/" in text and f"/accordi/{agreement.reference}/" in html
     assert "Ricevi questo messaggio come dirigente responsabile dell'accordo." in text
+
+
+@pytest.mark.django_db
+def test_a_message_that_killed_its_relay_too_often_becomes_an_incident(smtp_settings, smtp_server, t0):
+    # given a row left `sending` by relays that died MAX_ATTEMPTS times, its lease over
+    message = queue()
+    OutboxMessage.objects.filter(pk=message.pk).update(state=State.SENDING, attempts=outbox.MAX_ATTEMPTS,
+                                                       next_attempt_at=t0 - datetime.timedelta(minutes=1))
+    # when the relay runs, it is marked failed and not sent again
+    outbox.relay_due(now=t0)
+    message.refresh_from_db()
+    assert message.state == State.FAILED and "interrotto" in message.last_error
+    assert smtp_server.handler.data_commands == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_relays_never_send_a_row_twice(smtp_settings, smtp_server, t0):
+    import threading
+
+    from django.db import connection
+
+    for i in range(60):
+        queue(key=f"c{i}")
+    barrier = threading.Barrier(3)
+
+    def relay():
+        try:
+            barrier.wait()
+            outbox.relay_due(now=t0)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert OutboxMessage.objects.filter(state=State.SENT).count() == 60
+    assert len(smtp_server.handler.message_ids()) == 60
+    assert set(smtp_server.handler.message_ids().values()) == {1}
