@@ -267,3 +267,19 @@ def test_concurrent_relays_never_send_a_row_twice(smtp_settings, smtp_server, t0
     assert OutboxMessage.objects.filter(state=State.SENT).count() == 60
     assert len(smtp_server.handler.message_ids()) == 60
     assert set(smtp_server.handler.message_ids().values()) == {1}
+
+
+@pytest.mark.django_db
+def test_an_smtp_server_that_never_answers_is_a_temporary_timeout(settings, t0):
+    from tests.reminder_support import HalfOpenBroker
+
+    silent = HalfOpenBroker()  # accepts TCP, never says a word: no SMTP greeting
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", silent.port, 1
+        message = queue()
+        assert outbox.relay_due(now=t0)["retrying"] == 1
+        message.refresh_from_db()
+        assert message.state == State.RETRYING and "timed out" in message.last_error.lower()
+    finally:
+        silent.close()
