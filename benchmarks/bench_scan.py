@@ -31,7 +31,7 @@ REPEAT = 7
 # Product and baseline do different amounts of work: the baseline only reads the rows due today; the product
 # runs one query per kind over the whole catch-up window, and on the day's first scan also writes the reminders,
 # renders and queues two e-mails each and audits them. Measured on the reference machine (2 shared cores):
-# first scan 0.037 / 0.025 / 0.017, re-scan 0.047 / 0.053 / 0.046 at 1k / 10k / 100k agreements. The goals sit
+# first scan 0.037 / 0.025 / 0.015, re-scan 0.048 / 0.051 / 0.047 at 1k / 10k / 100k agreements. The goals sit
 # at half of that: they catch a 2x slowdown, and per-agreement queries (ratio ~0.0005 at 100k) by far.
 GOALS = {
     "reminder scan (the day's first: creates and queues)": 0.008,
