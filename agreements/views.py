@@ -6,6 +6,7 @@ nothing changed."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -104,6 +105,12 @@ def agreement_detail(request, reference):
     return render(request, "agreements/detail.html", context)
 
 
+def _require_role(user, *roles):
+    """Form pages open only for the roles whose write the service would accept (administrators included)."""
+    if not has_role(user, *roles, Role.ADMIN):
+        raise PermissionDenied(_("Non hai il ruolo necessario per questa operazione."))
+
+
 def _show_refusal(form, error: ServiceError):
     """A service said no: its message goes above the form, role=alert, and nothing was written."""
     form.add_error(None, str(error))
@@ -111,6 +118,7 @@ def _show_refusal(form, error: ServiceError):
 
 @login_required
 def proposal_create(request):
+    _require_role(request.user, Role.DRAFTER)
     form = ProposalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,6 +134,7 @@ def proposal_create(request):
 @login_required
 def agreement_edit(request, reference):
     agreement = agreement_for(request.user, reference=reference)
+    _require_role(request.user, Role.DRAFTER)
     if request.method == "POST":
         form = AgreementEditForm(request.POST)
         if form.is_valid():
@@ -147,6 +156,7 @@ def agreement_edit(request, reference):
 def _rows_page(request, reference, *, formset_class, prefix, initial, save, saved, template):
     """A page editing a list of rows of the agreement (articles, signatories), saved as a whole by one service."""
     agreement = agreement_for(request.user, reference=reference)
+    _require_role(request.user, Role.DRAFTER)
     if request.method == "POST":
         formset = formset_class(request.POST, prefix=prefix)
         if formset.is_valid():
@@ -200,6 +210,7 @@ def renewal_start(request, reference):
 @login_required
 def renewal_decline(request, reference):
     agreement = agreement_for(request.user, reference=reference)
+    _require_role(request.user, Role.DRAFTER, Role.DIRECTOR)
     form = RenewalDeclineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -218,6 +229,7 @@ def renewal_decline(request, reference):
 @login_required
 def agreement_close(request, reference):
     agreement = agreement_for(request.user, reference=reference)
+    _require_role(request.user, Role.DIRECTOR)
     form = CloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

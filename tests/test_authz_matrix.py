@@ -124,24 +124,25 @@ EXPECTED = {
     "api:read_plan": "401 401 ok ok ok ok ok ok ok",
     "api:list_indicators": "401 401 ok ok ok ok ok ok ok",
     "api:api-root": "404 404 404 404 404 404 404 404 404",
-    # The office's pages. A user without a role reaches the dashboard, the register (empty) and the proposal form
-    # (refused on POST); forms are shown to roles the service then refuses: the write is what is guarded.
+    # The office's pages. A user without a role reaches the dashboard and the register (both empty); a form page
+    # opens only for the roles whose write the service accepts (403 for the others, 404 where the agreement is
+    # not visible).
     "agreements:dashboard": "login ok ok ok ok ok ok ok ok",
     "agreements:register": "login ok ok ok ok ok ok ok ok",
-    "agreements:create": "login ok ok ok ok ok ok ok ok",
-    "agreements:create POST": "login refused ok refused refused refused refused refused ok",
+    "agreements:create": "login 403 ok 403 403 403 403 403 ok",
+    "agreements:create POST": "login 403 ok 403 403 403 403 403 ok",
     "agreements:detail": "login 404 ok ok 404 ok ok ok ok",
-    "agreements:edit": "login 404 ok ok 404 ok ok ok ok",
-    "agreements:edit POST": "login 404 ok refused 404 refused refused refused ok",
-    "agreements:articles": "login 404 ok ok 404 ok ok ok ok",
-    "agreements:articles POST": "login 404 ok refused 404 refused refused refused ok",
-    "agreements:signatories": "login 404 ok ok 404 ok ok ok ok",
-    "agreements:signatories POST": "login 404 ok refused 404 refused refused refused ok",
+    "agreements:edit": "login 404 ok 403 404 403 403 403 ok",
+    "agreements:edit POST": "login 404 ok 403 404 403 403 403 ok",
+    "agreements:articles": "login 404 ok 403 404 403 403 403 ok",
+    "agreements:articles POST": "login 404 ok 403 404 403 403 403 ok",
+    "agreements:signatories": "login 404 ok 403 404 403 403 403 ok",
+    "agreements:signatories POST": "login 404 ok 403 404 403 403 403 ok",
     "agreements:renewal_start": "login 404 ok refused 404 refused refused refused ok",
-    "agreements:renewal_decline": "login 404 ok ok 404 ok ok ok ok",
-    "agreements:renewal_decline POST": "login 404 ok refused 404 ok refused refused ok",
-    "agreements:close": "login 404 ok ok 404 ok ok ok ok",
-    "agreements:close POST": "login 404 refused refused 404 ok refused refused ok",
+    "agreements:renewal_decline": "login 404 ok 403 404 ok 403 403 ok",
+    "agreements:renewal_decline POST": "login 404 ok 403 404 ok 403 403 ok",
+    "agreements:close": "login 404 403 403 404 ok 403 403 ok",
+    "agreements:close POST": "login 404 403 403 404 ok 403 403 ok",
 }
 
 
