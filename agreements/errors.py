@@ -31,4 +31,7 @@ class InvalidDataError(ServiceError):
         self.errors = errors or {}
 
 
-__all__ = ["InvalidDataError", "InvalidStateError", "PermissionDeniedError", "ServiceError", "StaleObjectError", "ValidationError"]
+__all__ = [
+    "InvalidDataError", "InvalidStateError", "PermissionDeniedError", "ServiceError", "StaleObjectError",
+    "ValidationError",
+]

@@ -26,6 +26,7 @@ def _check_services():
 
 def pytest_configure(config):
     import django.conf  # noqa: F401 - importing settings sets the default URLs
+
     from config.settings import test  # noqa: F401
 
     problem = _check_services()

@@ -115,6 +115,9 @@ class ReferenceCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="one_counter_per_prefix_year")]
 
+    def __str__(self):
+        return f"{self.prefix}-{self.year}: {self.last}"
+
 
 class Agreement(models.Model):
     reference = models.CharField(_("codice"), max_length=20, unique=True, editable=False)
@@ -140,7 +143,9 @@ class Agreement(models.Model):
     plan_actions = models.ManyToManyField(
         Action, blank=True, related_name="agreements", verbose_name=_("azioni del piano")
     )
-    estimated_cost = models.DecimalField(_("costo stimato (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    estimated_cost = models.DecimalField(
+        _("costo stimato (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     cost_notes = models.TextField(_("note sui costi"), blank=True)
     notes = models.TextField(_("note"), blank=True)
 

@@ -1,6 +1,5 @@
 """Reminders and the e-mail outbox (DESIGN.md section 4)."""
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
