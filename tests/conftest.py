@@ -34,4 +34,5 @@ def pytest_configure(config):
         pytest.exit(problem, returncode=3)
 
 
+from tests.browser import *  # noqa: E402,F401,F403
 from tests.fixtures import *  # noqa: E402,F401,F403

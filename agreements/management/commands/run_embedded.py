@@ -4,14 +4,14 @@ One Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are sto
 system is never left behind."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+
+from agreements.management.supervise import supervise
 
 
 class Command(BaseCommand):
@@ -38,30 +38,5 @@ class Command(BaseCommand):
             _("Intese in esecuzione su http://%(host)s:%(port)s/ (worker e beat attivi). Ctrl-C per fermare.")
             % {"host": host, "port": port}
         ))
-        stopping = False
-
-        def stop(*_args):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        exit_code = 0
-        while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    self.stderr.write(_("%(name)s si è fermato (codice %(code)s): arresto degli altri processi.")
-                                      % {"name": name, "code": process.returncode})
-                    exit_code, stopping = 1, True
-                    break
-            time.sleep(0.5)
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        exit_code = supervise(processes, grace=15, log=self.stderr.write)
         sys.exit(exit_code)

@@ -7,15 +7,15 @@ production processes, so any other Procfile runner (honcho, foreman, a PaaS) sta
 """
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+
+from agreements.management.supervise import supervise
 
 PROCFILE = Path(settings.BASE_DIR) / "Procfile"
 
@@ -59,33 +59,6 @@ class Command(BaseCommand):
             self.stdout.write(f"[serve] {name} pid {process.pid}")
         self.stdout.flush()
 
-        stopping = False
-
-        def stop(*_args):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        exit_code = 0
-        while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    self.stderr.write(f"[serve] {name} exited with code {process.returncode}: stopping the others")
-                    exit_code, stopping = 1, True
-                    break
-            time.sleep(0.3)
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for name, process in processes.items():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self.stderr.write(f"[serve] {name} did not stop within {grace:g}s: killed")
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                exit_code = 1
+        exit_code = supervise(processes, grace=grace, log=lambda line: self.stderr.write(f"[serve] {line}"))
         self.stdout.write("[serve] stopped")
         sys.exit(exit_code)
