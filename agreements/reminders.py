@@ -709,14 +709,19 @@ def calendar_token_of(user) -> UserToken | None:
     return UserToken.objects.filter(user=user, purpose=UserToken.Purpose.CALENDAR, revoked_at__isnull=True).first()
 
 
+def _calendar_tokens_revoke(actor) -> int:
+    """Revoke every active feed URL of `actor` (who must be logged in); return how many."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDeniedError(_("Accesso richiesto."))
+    return UserToken.objects.filter(
+        user=actor, purpose=UserToken.Purpose.CALENDAR, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+
+
 @transaction.atomic
 def calendar_token_issue(*, actor) -> UserToken:
     """A new private feed URL for `actor`; any previous one stops working."""
-    if actor is None or not actor.is_authenticated:
-        raise PermissionDeniedError(_("Accesso richiesto."))
-    revoked = UserToken.objects.filter(
-        user=actor, purpose=UserToken.Purpose.CALENDAR, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+    revoked = _calendar_tokens_revoke(actor)
     token = UserToken.objects.create(user=actor, purpose=UserToken.Purpose.CALENDAR)
     audit_record(actor=actor, action="calendar_token_issue", detail={"token": token.pk, "revoked": revoked})
     return token
@@ -725,11 +730,7 @@ def calendar_token_issue(*, actor) -> UserToken:
 @transaction.atomic
 def calendar_token_revoke(*, actor) -> int:
     """Revoke `actor`'s feed URL: the old address answers 404 from now on."""
-    if actor is None or not actor.is_authenticated:
-        raise PermissionDeniedError(_("Accesso richiesto."))
-    revoked = UserToken.objects.filter(
-        user=actor, purpose=UserToken.Purpose.CALENDAR, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+    revoked = _calendar_tokens_revoke(actor)
     if not revoked:
         raise InvalidStateError(_("Non hai un indirizzo del calendario attivo."))
     audit_record(actor=actor, action="calendar_token_revoke", detail={"revoked": revoked})

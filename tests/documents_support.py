@@ -56,6 +56,16 @@ NOUVELLE_AQUITAINE_ARTICLES = [
 HOSTILE = '<script>alert("x")</script> & Co. \'quoted\' «ü» 🙂 中文 日本語 العربية Кириллица {{ 7*7 }} {% if x %} }}'
 
 
+def docx_bytes(*paragraphs: str) -> bytes:
+    """A real .docx (python-docx) with one paragraph per argument."""
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def make_articles(agreement, rows):
     for number, heading_it, text_it, heading_other, text_other in rows:
         m.Article.objects.create(agreement=agreement, number=number, heading_it=heading_it, text_it=text_it,

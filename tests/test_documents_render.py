@@ -19,6 +19,7 @@ from agreements.pdf import docx_to_pdf
 from tests.documents_support import (
     NOUVELLE_AQUITAINE_ARTICLES,
     all_text,
+    docx_bytes,
     libreoffice_texts,
     open_docx,
     plain,
@@ -175,15 +176,6 @@ INJECTIONS = [
 ]
 
 
-def docx_with(*paragraphs: str) -> bytes:
-    document = docx.Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("payload", INJECTIONS)
 def test_template_injection_fails_with_an_error_and_produces_no_file(payload, nouvelle_aquitaine, drafter,
@@ -192,7 +184,7 @@ def test_template_injection_fails_with_an_error_and_produces_no_file(payload, no
 
     # given a hostile revision of the memorandum template placed in storage (as if it had bypassed the upload check)
     revision = DocumentTemplate(name="memorandum", revision=1, sha256="x", uploaded_by=admin_user)
-    revision.file.save("memorandum-r1.docx", ContentFile(docx_with("Titolo {{ agreement.title }}", payload)))
+    revision.file.save("memorandum-r1.docx", ContentFile(docx_bytes("Titolo {{ agreement.title }}", payload)))
     files_before = stored_files(media_root)
     # when a drafter generates the memorandum
     with pytest.raises(documents.DocumentError):
@@ -209,7 +201,7 @@ def test_template_injection_is_refused_at_upload(payload, admin_user, media_root
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     with pytest.raises(documents.DocumentError):
-        documents.template_upload(name="memorandum", upload=SimpleUploadedFile("m.docx", docx_with(payload)),
+        documents.template_upload(name="memorandum", upload=SimpleUploadedFile("m.docx", docx_bytes(payload)),
                                   actor=admin_user)
     assert DocumentTemplate.objects.count() == 0
     assert stored_files(media_root) == []

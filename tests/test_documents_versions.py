@@ -1,9 +1,7 @@
 """Versions (sha256, author, step, never overwritten), the pages and their permissions, template revisions."""
 
 import hashlib
-import io
 
-import docx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
@@ -12,21 +10,12 @@ from django.urls import reverse
 from agreements import documents
 from agreements.errors import PermissionDeniedError
 from agreements.models import Agreement, AuditEvent, DocumentTemplate, DocumentVersion
-from tests.documents_support import all_text, open_docx, stored_files
+from tests.documents_support import all_text, docx_bytes, open_docx, stored_files
 from tests.factories import AgreementFactory, SectorFactory, referent
 
 pytestmark = pytest.mark.django_db
 
 pytest_plugins = ["tests.documents_support"]
-
-
-def docx_bytes(*paragraphs: str) -> bytes:
-    document = docx.Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def test_each_generation_is_a_new_version_and_old_files_are_never_overwritten(nouvelle_aquitaine, drafter,
