@@ -44,7 +44,7 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from .reminders import reminder_policy_update
+        from agreements.reminders.services import reminder_policy_update
 
         reminder_policy_update(actor=request.user, **{name: form.cleaned_data[name] for name in form.changed_data})
 

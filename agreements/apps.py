@@ -8,7 +8,7 @@ class AgreementsConfig(AppConfig):
     verbose_name = _("Accordi internazionali")
 
     def ready(self):
-        from .roles import sync_role_permissions
+        from agreements.common.roles import sync_role_permissions
 
         # Runs after every app migrates, so permissions of apps migrated later (workflows) exist too.
         post_migrate.connect(sync_role_permissions, dispatch_uid="intese-role-permissions")

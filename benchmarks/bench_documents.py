@@ -44,7 +44,7 @@ def rss_mb() -> float:
 def seed_context():
     import datetime
 
-    from agreements import documents
+    from agreements.documents import render
     from agreements.models import Agreement, Article, Counterpart, Signatory
     from tests.documents_support import NOUVELLE_AQUITAINE_AREAS, NOUVELLE_AQUITAINE_ARTICLES
 
@@ -59,7 +59,7 @@ def seed_context():
                 for n, h_it, t_it, h_fr, t_fr in NOUVELLE_AQUITAINE_ARTICLES]
     signatories = [Signatory(side="region", name="Stefano Bonaccini", role="Presidente"),
                    Signatory(side="counterpart", name="Alain Rousset", role="Président")]
-    return documents.context_from(agreement, articles=articles, signatories=signatories, dgs=["DG AGRI"],
+    return render.context_from(agreement, articles=articles, signatories=signatories, dgs=["DG AGRI"],
                                   today=datetime.date(2022, 4, 1))
 
 
@@ -69,9 +69,10 @@ def main() -> int:
     django.setup()
     from docxtpl import DocxTemplate
 
-    from agreements import documents
+    from agreements.documents import render
+    from agreements.documents import services as documents
 
-    template = documents.TEMPLATES["intesa_bilingue"].shipped_path.read_bytes()
+    template = render.TEMPLATES["intesa_bilingue"].shipped_path.read_bytes()
     context = seed_context()
 
     def bare():

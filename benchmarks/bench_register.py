@@ -25,8 +25,8 @@ GOAL = 0.05
 def populate():
     import datetime
 
+    from agreements.common.roles import Role
     from agreements.models import Agreement, AgreementKind, Counterpart, Profile, Sector, Status
-    from agreements.roles import Role
     from tests.factories import UserFactory
 
     rng = random.Random(8)
@@ -85,7 +85,7 @@ def measure(name, user, dg_id):
     from django.db import connection
     from django.test import Client
 
-    from agreements.selectors import REGISTER_PAGE_SIZE
+    from agreements.records.selectors import REGISTER_PAGE_SIZE
 
     client = Client()
     client.force_login(user)

@@ -57,7 +57,7 @@ def queue_messages(n: int) -> list:
     from django.utils import timezone
 
     from agreements.models import OutboxMessage
-    from agreements.reminders import REASON, DueReminder, _bulk_insert, render_email
+    from agreements.reminders.services import REASON, DueReminder, _bulk_insert, render_email
 
     reminder = DueReminder(agreement_id=0, reference="INT-2022-003", title="Intesa con la Nouvelle-Aquitaine",
                            counterpart="Nouvelle-Aquitaine", kind="expiry", threshold=90,
@@ -104,7 +104,7 @@ def product_seconds(n: int, port: int) -> float:
         worker.start()
         start = time.perf_counter()
         for _ in range(2):
-            send_task("worker.tasks.relay_outbox", redis.url)
+            send_task("intese.relay_outbox", redis.url)
         deadline = time.monotonic() + 1800
         while OutboxMessage.objects.filter(state=OutboxMessage.State.SENT).count() < n:
             if time.monotonic() > deadline or worker.process.poll() is not None:

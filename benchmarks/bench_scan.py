@@ -81,7 +81,7 @@ def populate(total: int, start: int):
 def product_run(today):
     from django.db import transaction
 
-    from agreements.reminders import scan_due
+    from agreements.reminders.services import scan_due
 
     with transaction.atomic():
         result = scan_due(today=today)
@@ -115,7 +115,7 @@ def main(argv=None) -> int:
             populate(n - created, created)
             created = n
             # Steady state: the scans of the previous days ran (the catch-up window holds nothing left to do).
-            from agreements.reminders import scan_due
+            from agreements.reminders.services import scan_due
 
             for back in range(policy.catch_up_days, 0, -1):
                 scan_due(today=TODAY - datetime.timedelta(days=back))

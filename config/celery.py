@@ -1,13 +1,16 @@
-"""The Celery app. Tasks live in worker/tasks.py; the beat schedule is defined here, in code."""
+"""The Celery app. Tasks live in worker/tasks.py under the names of agreements.common.enqueue; the beat schedule
+is defined here, in code."""
 
 import os
 
 from celery import Celery
 from celery.schedules import crontab
 
+from agreements.common import enqueue
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-app = Celery("intese", include=["worker.tasks_documents"])
+app = Celery("intese")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
@@ -28,7 +31,7 @@ def _configure_broker(conf):
     else:
         conf.broker_transport_options = {
             # A task that is not acknowledged within an hour is handed to another worker. Our tasks are short
-            # and idempotent, so redelivery is harmless; no task relies on a long ETA (DESIGN.md section 4).
+            # and idempotent, so redelivery is harmless; no task relies on a long ETA.
             "visibility_timeout": 3600,
             # A half-open broker connection must not hang a web request: give up on a socket after 3 seconds.
             "socket_timeout": 3,
@@ -49,9 +52,9 @@ app.conf.update(
     timezone="Europe/Rome",
     enable_utc=True,
     beat_schedule={
-        "scan-reminders-hourly": {"task": "worker.tasks.scan_reminders", "schedule": crontab(minute=5)},
-        "relay-outbox": {"task": "worker.tasks.relay_outbox", "schedule": 60.0},
-        "fire-workflow-timers": {"task": "worker.tasks.fire_workflow_timers", "schedule": 300.0},
+        "scan-reminders-hourly": {"task": enqueue.SCAN_REMINDERS, "schedule": crontab(minute=5)},
+        "relay-outbox": {"task": enqueue.RELAY_OUTBOX, "schedule": 60.0},
+        "fire-workflow-timers": {"task": enqueue.FIRE_WORKFLOW_TIMERS, "schedule": 300.0},
     },
 )
 app.autodiscover_tasks(["worker"])

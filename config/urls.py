@@ -1,12 +1,24 @@
+"""The site's URLs: each room's pages under its prefix. Where pages of two rooms share a namespace (the record
+pages and the process pages of workflows in "agreements"; the calendar, outbox and health pages in "reminders"),
+their patterns are joined here, so URL names stay the same whichever room holds the page."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from agreements.api import api
-from agreements.security import LockoutAdminAuthenticationForm, LoginView
-from workflows.views import task_page
+from agreements.accounts.security import LockoutAdminAuthenticationForm, LoginView
+from agreements.documents import urls as documents_urls
+from agreements.exports import urls as exports_urls
+from agreements.health import urls as health_urls
+from agreements.outbox import urls as outbox_urls
+from agreements.plan import urls as plan_urls
+from agreements.records import urls as records_urls
+from agreements.reminders import urls as reminders_urls
+from config.api import api
+from workflows import urls as workflows_urls
+from workflows.process_views import task_page
 
-# Both login pages count failed logins and lock out password guessing (agreements.security).
+# Both login pages count failed logins and lock out password guessing (agreements.accounts.security).
 admin.site.login_form = LockoutAdminAuthenticationForm
 
 urlpatterns = [
@@ -14,14 +26,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("workflow/", include("workflows.urls")),
+    path("workflow/", include(workflows_urls.urlpatterns)),
     path("attivita/<int:task_pk>/", task_page, name="task_page"),
-    path("documenti/", include("agreements.document_urls")),
-    path("promemoria/", include("agreements.reminder_urls")),
-    path("piano/", include("agreements.plan_urls")),
-    path("esportazioni/", include("agreements.export_urls")),
+    path("documenti/", include(documents_urls)),
+    path("promemoria/", include((
+        reminders_urls.urlpatterns + outbox_urls.urlpatterns + health_urls.urlpatterns, "reminders"))),
+    path("piano/", include(plan_urls)),
+    path("esportazioni/", include(exports_urls)),
     path("api/", api.urls),
-    path("", include("agreements.urls")),
+    path("", include((workflows_urls.process_urlpatterns + records_urls.urlpatterns, "agreements"))),
 ]
 
 if settings.DEBUG:

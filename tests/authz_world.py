@@ -9,11 +9,13 @@ import datetime
 from django.contrib.auth.models import Group
 from viewflow.workflow.status import STATUS
 
-from agreements import documents, reminders, services
-from agreements.api_tokens import api_token_issue
+from agreements.accounts.services import api_token_issue
+from agreements.common.roles import Role
+from agreements.documents import services as documents
 from agreements.models import AgreementKind, OutboxMessage, Profile, ReminderPolicy, Sector
-from agreements.roles import Role
-from agreements.services import Decision
+from agreements.procedure.services import Decision
+from agreements.records import services
+from agreements.reminders import services as reminders
 from tests.factories import CounterpartFactory, UserFactory
 from tests.lifecycle import complete, task_of
 from workflows import services as wf

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from agreements import models as m
-from agreements.plan import DEFAULT_PLAN_PATH
+from agreements.plan.services import DEFAULT_PLAN_PATH
 from tests.factories import AgreementFactory, CounterpartFactory, SectorFactory
 
 ZWSP = "\u200b"

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from agreements import models as m
-from agreements.roles import Role
+from agreements.common.roles import Role
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -53,7 +53,7 @@ class CounterpartFactory(factory.django.DjangoModelFactory):
 
 
 class AgreementFactory(factory.django.DjangoModelFactory):
-    """A bare record (no process). Use agreements.services to move one through the lifecycle."""
+    """A bare record (no process). Use the services to move one through the lifecycle."""
 
     class Meta:
         model = m.Agreement

@@ -1,6 +1,6 @@
 import pytest
 
-from agreements.roles import Role
+from agreements.common.roles import Role
 from tests.factories import SectorFactory, UserFactory, referent
 
 

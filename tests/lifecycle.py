@@ -2,7 +2,7 @@
 
 from viewflow.workflow.status import STATUS
 
-from workflows import services as wf
+from workflows import completion
 from workflows.models import AgreementProcess
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -26,4 +26,4 @@ def task_of(agreement, step, dg=None):
 
 
 def complete(agreement, step, user, dg=None, **data):
-    return wf.task_complete(task=task_of(agreement, step, dg), actor=user, data=data)
+    return completion.task_complete(task=task_of(agreement, step, dg), actor=user, data=data)

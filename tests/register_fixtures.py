@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from agreements.models import Action, AgreementKind, Sector, Status
-from agreements.plan import load_plan
+from agreements.plan.services import load_plan
 from tests.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory, referent
 
 

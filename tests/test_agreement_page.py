@@ -19,8 +19,8 @@ from agreements.models import (
     Signatory,
     Status,
 )
-from agreements.selectors import agreement_timeline
-from agreements.services import agreement_update
+from agreements.records.selectors import agreement_timeline
+from agreements.records.services import agreement_update
 from tests.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory
 from tests.lifecycle import complete
 from workflows import services as wf

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from openapi_spec_validator import validate
 
-from agreements.api_tokens import api_token_issue
+from agreements.accounts.services import api_token_issue
 from agreements.models import Agreement, AuditEvent, Indicator, Opinion, OpinionKind, Status
-from agreements.plan import indicator_actual_record
+from agreements.plan.services import indicator_actual_record
 from tests.factories import CounterpartFactory, referent
 from tests.lifecycle import open_steps, task_of
 from tests.register_fixtures import *  # noqa: F403

@@ -357,12 +357,12 @@ def test_the_referent_of_the_dg_sees_the_same_objects(world):
 
 
 def reminders_scan(world):
-    from agreements import reminders
+    from agreements.reminders import services as reminders
 
     reminders.scan_due(today=START.date())
 
 
 def reminders_key(user):
-    from agreements import reminders
+    from agreements.reminders import services as reminders
 
     return reminders.calendar_token_issue(actor=user).key

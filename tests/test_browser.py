@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agreements.models import Agreement, AgreementKind
-from agreements.services import agreement_create
+from agreements.records.services import agreement_create
 from tests.factories import CounterpartFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,8 +5,8 @@ arrives on the right person's dashboard and is completed through its page."""
 import pytest
 from django.utils import timezone
 
+from agreements.common.roles import Role
 from agreements.models import Agreement, Status
-from agreements.roles import Role
 from tests.factories import CounterpartFactory, SectorFactory, UserFactory, referent
 from tests.lifecycle import task_of
 

@@ -9,13 +9,14 @@ import threading
 import pytest
 from django.db import connection
 
-from agreements import services
-from agreements.errors import ServiceError, StaleObjectError
+from agreements.common.errors import ServiceError, StaleObjectError
+from agreements.common.roles import Role
 from agreements.models import Agreement, AgreementKind, AuditEvent, Status
-from agreements.roles import Role
-from agreements.services import Decision
+from agreements.procedure.services import Decision
+from agreements.records import services
 from tests.factories import CounterpartFactory, UserFactory
 from tests.lifecycle import complete, open_steps, task_of
+from workflows import completion
 from workflows import services as wf
 
 MAX_CONNECTED = 40
@@ -97,7 +98,7 @@ def test_hundred_concurrent_approvals_of_one_task_exactly_one_wins(transactional
     task_class = type(task)
 
     def approve(user):
-        return lambda: wf.task_complete(task=task_class.objects.get(pk=task.pk), actor=user,
+        return lambda: completion.task_complete(task=task_class.objects.get(pk=task.pk), actor=user,
                                         data={"decision": Decision.APPROVE, "remarks": "Approvato."})
 
     # when all of them approve at once

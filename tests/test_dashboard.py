@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementKind, Counterpart, OutboxMessage, Status
-from agreements.selectors import dashboard_data
+from agreements.records.selectors import dashboard_data
 from tests.factories import CounterpartFactory, InForceAgreementFactory
 from tests.lifecycle import complete
 from workflows import services as wf

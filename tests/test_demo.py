@@ -6,8 +6,8 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
+from agreements.common.roles import Role, user_roles
 from agreements.models import Agreement, AuditEvent, Status
-from agreements.roles import Role, user_roles
 from tests.lifecycle import open_steps
 
 pytestmark = pytest.mark.django_db

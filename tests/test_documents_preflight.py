@@ -11,9 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agreements import documents
+from agreements.documents import services as documents
+from agreements.documents.preflight import PreflightError, preflight_docx
 from agreements.models import AuditEvent, DocumentTemplate, DocumentVersion
-from agreements.preflight import PreflightError, preflight_docx
 from tests.documents_support import stored_files
 
 MB = 1024 * 1024

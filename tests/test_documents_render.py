@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agreements import documents
+from agreements.documents import render
+from agreements.documents import services as documents
+from agreements.documents.pdf import docx_to_pdf
 from agreements.models import Agreement, Article, AuditEvent, Counterpart, DocumentTemplate, DocumentVersion, Signatory
-from agreements.pdf import docx_to_pdf
 from tests.documents_support import (
     NOUVELLE_AQUITAINE_ARTICLES,
     all_text,
@@ -26,7 +27,7 @@ from tests.documents_support import (
     stored_files,
 )
 
-TEMPLATE_NAMES = list(documents.TEMPLATES)
+TEMPLATE_NAMES = list(render.TEMPLATES)
 
 pytest_plugins = ["tests.documents_support"]
 
@@ -46,7 +47,7 @@ def expected_values(agreement) -> dict[str, list[str]]:
                                       "Ministero degli Affari Esteri e della Cooperazione Internazionale"],
         "informativa_assemblea": common + [name, agreement.dgr_number, "Assemblea legislativa"],
         "lettera_controparte": common + [local] + other + region,
-        "proposta_rinnovo": common + [local, documents.italian_date(agreement.end_date)] + region,
+        "proposta_rinnovo": common + [local, render.italian_date(agreement.end_date)] + region,
     }
 
 
@@ -125,7 +126,7 @@ def test_missing_field_is_an_error_naming_the_field_and_nothing_is_stored(nouvel
     # given an agreement whose Giunta resolution is not recorded yet
     Agreement.objects.filter(pk=nouvelle_aquitaine.pk).update(dgr_number="", dgr_date=None)
     # when the notice to the government is generated
-    with pytest.raises(documents.MissingFieldError) as error:
+    with pytest.raises(render.MissingFieldError) as error:
         documents.document_generate(agreement=nouvelle_aquitaine, template_name="notifica_governo", actor=drafter)
     # then the error names the field, in Italian, and nothing was stored
     assert "agreement.dgr_number" in error.value.message or "agreement.dgr_date" in error.value.message
@@ -138,7 +139,7 @@ def test_missing_field_is_an_error_naming_the_field_and_nothing_is_stored(nouvel
 @pytest.mark.django_db
 def test_missing_translation_of_an_article_names_the_field(nouvelle_aquitaine, drafter):
     Article.objects.filter(agreement=nouvelle_aquitaine, number=3).update(text_other="")
-    with pytest.raises(documents.MissingFieldError, match=r"articles\[\]\.text_other"):
+    with pytest.raises(render.MissingFieldError, match=r"articles\[\]\.text_other"):
         documents.render_for_agreement(nouvelle_aquitaine, "intesa_bilingue")
     # an Italian-only template does not need it
     documents.render_for_agreement(nouvelle_aquitaine, "memorandum")
@@ -187,7 +188,7 @@ def test_template_injection_fails_with_an_error_and_produces_no_file(payload, no
     revision.file.save("memorandum-r1.docx", ContentFile(docx_bytes("Titolo {{ agreement.title }}", payload)))
     files_before = stored_files(media_root)
     # when a drafter generates the memorandum
-    with pytest.raises(documents.DocumentError):
+    with pytest.raises(render.DocumentError):
         documents.document_generate(agreement=nouvelle_aquitaine, template_name="memorandum", actor=drafter)
     # then no version, no new file, and no code ran
     assert DocumentVersion.objects.count() == 0
@@ -200,7 +201,7 @@ def test_template_injection_fails_with_an_error_and_produces_no_file(payload, no
 def test_template_injection_is_refused_at_upload(payload, admin_user, media_root):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    with pytest.raises(documents.DocumentError):
+    with pytest.raises(render.DocumentError):
         documents.template_upload(name="memorandum", upload=SimpleUploadedFile("m.docx", docx_bytes(payload)),
                                   actor=admin_user)
     assert DocumentTemplate.objects.count() == 0
@@ -213,28 +214,28 @@ def test_a_tag_in_a_part_docxtpl_does_not_render_is_caught_by_the_leftover_scan(
     document.add_comment(paragraph.runs, text="Nota {{ agreement.title }}", author="R")
     out = io.BytesIO()
     document.save(out)
-    with pytest.raises(documents.LeftoverTagError, match="word/comments.xml"):
-        documents.render_docx(out.getvalue(), documents.sample_context())
+    with pytest.raises(render.LeftoverTagError, match="word/comments.xml"):
+        render.render_docx(out.getvalue(), render.sample_context())
 
 
 # --- the shipped templates ------------------------------------------------------------------------------------
 
 
 def test_shipped_templates_are_what_the_build_script_makes(tmp_path):
-    script = Path(documents.TEMPLATES_DIR) / "build_templates.py"
+    script = Path(render.TEMPLATES_DIR) / "build_templates.py"
     subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, capture_output=True)
-    for name, info in documents.TEMPLATES.items():
+    for name, info in render.TEMPLATES.items():
         assert (tmp_path / f"{name}.docx").read_bytes() == info.shipped_path.read_bytes(), name
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
 def test_shipped_templates_pass_the_upload_checks(name):
-    from agreements.preflight import preflight_docx
+    from agreements.documents.preflight import preflight_docx
 
-    data = documents.TEMPLATES[name].shipped_path.read_bytes()
+    data = render.TEMPLATES[name].shipped_path.read_bytes()
     preflight_docx(data)
-    assert documents.unknown_fields(data) == []
-    documents.render_docx(data, documents.sample_context())
+    assert render.unknown_fields(data) == []
+    render.render_docx(data, render.sample_context())
 
 
 # --- fuzz -----------------------------------------------------------------------------------------------------
@@ -256,16 +257,16 @@ def test_fuzz_rendering_never_crashes_and_the_output_always_opens(title, name, n
     articles = [Article(number=1, heading_it=heading, text_it=text_it, heading_other=heading, text_other=text_other)]
     signatories = [Signatory(side="region", name=signer, role="Presidente"),
                    Signatory(side="counterpart", name=signer, role="Président")]
-    context = documents.context_from(agreement, articles=articles, signatories=signatories, dgs=[])
-    source = documents.TEMPLATES[template].shipped_path.read_bytes()
+    context = render.context_from(agreement, articles=articles, signatories=signatories, dgs=[])
+    source = render.TEMPLATES[template].shipped_path.read_bytes()
     try:
-        data = documents.render_docx(source, context)
-    except documents.MissingFieldError as error:
+        data = render.render_docx(source, context)
+    except render.MissingFieldError as error:
         # the only documented failure: a value that is empty once cleaned, named in the message
         assert error.field
-        assert any(documents.clean_text(v) == "" for v in (title, name, heading, text_it, text_other, signer))
+        assert any(render.clean_text(v) == "" for v in (title, name, heading, text_it, text_other, signer))
         return
     text = all_text(open_docx(data))
-    assert plain(documents.clean_text(title)) in text
+    assert plain(render.clean_text(title)) in text
     if template != "lettera_controparte":
-        assert plain(documents.clean_text(text_it)) in text
+        assert plain(render.clean_text(text_it)) in text

@@ -7,8 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from agreements import documents
-from agreements.errors import PermissionDeniedError
+from agreements.common.errors import PermissionDeniedError
+from agreements.documents import render
+from agreements.documents import selectors as document_selectors
+from agreements.documents import services as documents
 from agreements.models import Agreement, AuditEvent, DocumentTemplate, DocumentVersion
 from tests.documents_support import all_text, docx_bytes, open_docx, stored_files
 from tests.factories import AgreementFactory, SectorFactory, referent
@@ -94,7 +96,7 @@ def test_versions_page_lists_versions_and_downloads_the_exact_bytes(client, nouv
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == version.file.open("rb").read()
     assert download["Content-Disposition"].startswith("attachment")
-    assert download["Content-Type"] == documents.DOCX_TYPE
+    assert download["Content-Type"] == render.DOCX_TYPE
 
 
 def test_referent_of_another_dg_gets_404_everywhere(client, nouvelle_aquitaine, drafter, media_root):
@@ -150,7 +152,7 @@ def test_versions_partial_renders_with_agreement_and_versions(rf, nouvelle_aquit
     request = rf.get("/")
     request.user = drafter
     html = render_to_string("documents/_versions.html", {
-        "agreement": nouvelle_aquitaine, "versions": documents.versions_for(nouvelle_aquitaine),
+        "agreement": nouvelle_aquitaine, "versions": document_selectors.versions_for(nouvelle_aquitaine),
     }, request=request)
     assert reverse("documents:download", args=[nouvelle_aquitaine.reference, version.pk]) in html
     assert "Converti in PDF" not in html  # only with can_write
@@ -168,7 +170,7 @@ def test_pdf_request_is_refused_for_roles_without_rights(nouvelle_aquitaine, dra
 def test_template_upload_lists_unknown_fields_and_stores_nothing(admin_user, media_root):
     bad = docx_bytes("{{ agreement.title }} {{ agreement.nonexistent }} {{ firmatario }}",
                      "{% for a in articles %}{{ a.text_it }} {{ a.footnote }}{% endfor %}")
-    with pytest.raises(documents.TemplateInvalidError) as refused:
+    with pytest.raises(render.TemplateInvalidError) as refused:
         documents.template_upload(name="memorandum", upload=SimpleUploadedFile("m.docx", bad), actor=admin_user)
     message = refused.value.message
     for field in ("agreement.nonexistent", "firmatario", "articles[].footnote"):
@@ -203,7 +205,7 @@ def test_only_administrators_manage_templates(client, drafter, admin_user, media
     page = client.get(reverse("documents:templates"))
     assert page.status_code == 200 and "agreement.dgr_number" in page.content.decode()
     shipped = client.get(reverse("documents:template_download", args=["memorandum"]))
-    assert b"".join(shipped.streaming_content) == documents.TEMPLATES["memorandum"].shipped_path.read_bytes()
+    assert b"".join(shipped.streaming_content) == render.TEMPLATES["memorandum"].shipped_path.read_bytes()
 
 
 def test_template_upload_page_shows_the_refusal(client, admin_user, media_root):

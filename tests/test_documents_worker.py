@@ -15,9 +15,10 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.urls import reverse
 
-from agreements import documents
+from agreements.documents import render
+from agreements.documents import services as documents
+from agreements.documents.pdf import PdfConversionError, docx_to_pdf
 from agreements.models import AuditEvent, DocumentVersion
-from agreements.pdf import PdfConversionError, docx_to_pdf
 from tests.documents_support import stored_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,7 @@ def celery_worker_process(transactional_db, media_root, tmp_path):
     try:
         wait_for(lambda: b"ready." in log.read_bytes() or process.poll() is not None, "the worker to start", 90)
         assert process.poll() is None, log.read_text()
-        assert "worker.tasks_documents.convert_to_pdf" in log.read_text(), log.read_text()
+        assert "intese.convert_to_pdf" in log.read_text(), log.read_text()
         yield process, log
     finally:
         process.terminate()
@@ -109,7 +110,7 @@ def test_pdf_requested_on_the_page_is_made_by_the_worker_and_stored_as_a_version
 @pytest.mark.worker
 def test_the_same_conversion_delivered_twice_stores_one_pdf(celery_worker_process, drafter, nouvelle_aquitaine,
                                                             media_root):
-    from worker.tasks_documents import convert_to_pdf
+    from worker.tasks import convert_to_pdf
 
     source = documents.document_generate(agreement=nouvelle_aquitaine, template_name="memorandum", actor=drafter)
     convert_to_pdf.delay(source.pk, drafter.pk)
@@ -130,7 +131,7 @@ def soffice_dirs() -> set[str]:
 
 def test_a_conversion_over_the_time_limit_is_killed_with_a_clear_error():
     before = soffice_dirs()
-    data = documents.TEMPLATES["memorandum"].shipped_path.read_bytes()
+    data = render.TEMPLATES["memorandum"].shipped_path.read_bytes()
     with pytest.raises(PdfConversionError, match="tempo massimo"):
         docx_to_pdf(data, timeout=0.05)
     assert soffice_dirs() <= before  # its private profile and files are gone
@@ -152,5 +153,5 @@ def test_only_docx_versions_convert(nouvelle_aquitaine, drafter, media_root):
     source = documents.document_generate(agreement=nouvelle_aquitaine, template_name="memorandum", actor=drafter)
     pdf = documents.pdf_convert(version=source, actor=drafter)
     assert documents.pdf_convert(version=source, actor=drafter) == pdf  # idempotent in process too
-    with pytest.raises(documents.DocumentError):
+    with pytest.raises(render.DocumentError):
         documents.pdf_request(version=pdf, actor=drafter)

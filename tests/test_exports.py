@@ -17,7 +17,7 @@ from odf.opendocument import load
 from odf.table import Table, TableCell, TableRow
 
 from agreements.models import Indicator
-from agreements.plan import indicator_actual_record
+from agreements.plan.services import indicator_actual_record
 from tests.factories import AgreementFactory, InForceAgreementFactory
 from tests.register_fixtures import *  # noqa: F403
 

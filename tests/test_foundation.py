@@ -3,9 +3,9 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from agreements.audit import audit_record
+from agreements.common.audit import audit_record
+from agreements.common.roles import Role
 from agreements.models import AuditEvent
-from agreements.roles import Role
 
 
 def test_runs_on_postgresql():

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from agreements.models import AgreementKind, OpinionKind
 from agreements.models.agreement import ObservationsOutcome
-from agreements.services import Decision
+from agreements.procedure.services import Decision
 from tests.factories import CounterpartFactory
 from tests.lifecycle import complete, task_of
 from workflows import services as wf
@@ -228,7 +228,7 @@ def agreement_in(status, p, **fields):
 
 
 def _edit_case(p):
-    from agreements.forms import AgreementEditForm
+    from agreements.records.forms import AgreementEditForm
 
     agreement = agreement_in("NEGOTIATION", p)
     version = st.one_of(st.just(str(agreement.version)), NUMBER)
@@ -261,7 +261,7 @@ def _formset_case(url_name, form_path, prefix):
 
 
 def _proposal_case(p):
-    from agreements.forms import ProposalForm
+    from agreements.records.forms import ProposalForm
 
     CounterpartFactory(name="Land Baden-Württemberg")
     return p["drafter"], reverse("agreements:create"), hostile_form_data(ProposalForm)
@@ -270,11 +270,11 @@ def _proposal_case(p):
 PAGE_FORMS = {
     "proposal": _proposal_case,
     "edit": _edit_case,
-    "articles": _formset_case("agreements:articles", "agreements.forms.ArticleForm", "articles"),
-    "signatories": _formset_case("agreements:signatories", "agreements.forms.SignatoryForm", "signatories"),
-    "close": _form_case("agreements:close", "NEGOTIATION", "director", "agreements.forms.CloseForm"),
+    "articles": _formset_case("agreements:articles", "agreements.records.forms.ArticleForm", "articles"),
+    "signatories": _formset_case("agreements:signatories", "agreements.records.forms.SignatoryForm", "signatories"),
+    "close": _form_case("agreements:close", "NEGOTIATION", "director", "agreements.records.forms.CloseForm"),
     "renewal_decline": _form_case("agreements:renewal_decline", "IN_FORCE", "director",
-                                  "agreements.forms.RenewalDeclineForm", end_date=datetime.date(2027, 1, 1)),
+                                  "agreements.records.forms.RenewalDeclineForm", end_date=datetime.date(2027, 1, 1)),
 }
 
 
@@ -309,7 +309,7 @@ def test_agreement_page_forms_refuse_hostile_input_without_writing(db, people, n
 
 
 def test_register_filters_survive_hostile_query_strings(db, people):
-    from agreements.filters import RegisterFilter
+    from agreements.records.filters import RegisterFilter
 
     agreement_in("IN_FORCE", people, title=XSS)
     client = Client()
@@ -351,7 +351,7 @@ RAW_BODY = st.one_of(st.binary(max_size=300), st.sampled_from([b"", b"{", b"null
 
 
 def api_client(user):
-    from agreements.api_tokens import api_token_issue
+    from agreements.accounts.services import api_token_issue
 
     key = api_token_issue(user=user, actor=user).key
     return Client(headers={"Authorization": f"Bearer {key}"})

@@ -5,8 +5,8 @@ import datetime
 import pytest
 from icalendar import Calendar
 
-from agreements import reminders
 from agreements.models import AuditEvent, Opinion, RenewalClause, Status, UserToken
+from agreements.reminders import services as reminders
 from tests.factories import AgreementFactory, InForceAgreementFactory
 
 D = datetime.date

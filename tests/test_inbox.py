@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agreements.accounts.services import delegation_create
+from agreements.common.roles import Role
 from agreements.models import AgreementKind
-from agreements.roles import Role
-from agreements.services import delegation_create
 from tests.factories import CounterpartFactory, SectorFactory, UserFactory, referent
 from tests.lifecycle import complete
 from workflows import services as wf

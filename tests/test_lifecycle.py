@@ -7,11 +7,12 @@ import time_machine
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
-from agreements.errors import InvalidStateError, PermissionDeniedError, ServiceError
+from agreements.common.errors import InvalidStateError, PermissionDeniedError, ServiceError
 from agreements.models import AgreementKind, AuditEvent, CounterpartType, Opinion, OpinionKind, Status
-from agreements.services import Decision
+from agreements.procedure.services import Decision
 from tests.factories import CounterpartFactory
 from tests.lifecycle import complete, open_steps, open_tasks, task_of
+from workflows import completion
 from workflows import services as wf
 from workflows.models import AgreementProcess
 
@@ -227,7 +228,7 @@ def test_accordo_with_a_state_cannot_be_signed_without_full_powers(clock, drafte
 def test_four_eyes_the_drafter_cannot_approve_even_as_director(clock, drafter, director, nogroup_user):
     from django.contrib.auth.models import Group
 
-    from agreements.roles import Role
+    from agreements.common.roles import Role
 
     drafter.groups.add(Group.objects.get(name=Role.DIRECTOR))
     agreement = propose(drafter, director)
@@ -249,8 +250,8 @@ def test_referent_of_another_dg_cannot_give_the_opinion(clock, drafter, director
 
 
 def test_deputy_acts_on_behalf_of_the_absent_director(clock, drafter, director, admin_user):
-    from agreements.roles import Role
-    from agreements.services import delegation_create
+    from agreements.accounts.services import delegation_create
+    from agreements.common.roles import Role
     from tests.factories import UserFactory
 
     deputy = UserFactory(username="vicario", roles=[Role.DIRECTOR])
@@ -269,15 +270,15 @@ def test_completed_task_cannot_be_completed_twice(clock, drafter, director):
     agreement = propose(drafter, director)
     task = task_of(agreement, "negotiate")
     with pytest.raises(ServiceError, match="confirm"):  # the step's form validates the data
-        wf.task_complete(task=task, actor=drafter, data={})
-    wf.task_complete(task=task, actor=drafter, data={"confirm": True})
+        completion.task_complete(task=task, actor=drafter, data={})
+    completion.task_complete(task=task, actor=drafter, data={"confirm": True})
     with pytest.raises(InvalidStateError):
-        wf.task_complete(task=task, actor=drafter, data={"confirm": True})
+        completion.task_complete(task=task, actor=drafter, data={"confirm": True})
     assert AuditEvent.objects.filter(agreement=agreement, action="text_mark_agreed").count() == 1
 
 
 def test_withdrawal_cancels_open_tasks(clock, drafter, director, dg_agri, referent_agri):
-    from agreements.services import Closure
+    from agreements.records.services import Closure
 
     agreement = propose(drafter, director, dgs=[dg_agri])
     complete(agreement, "negotiate", drafter, confirm=True)
@@ -313,7 +314,7 @@ def test_renewal_starts_by_itself_at_the_first_expiry_threshold_once(clock, draf
     assert renewal.drafted_by == drafter and open_steps(renewal) == ["negotiate"]
     assert not far.renewals.exists()
     # Withdrawn or not, an automatic renewal starts once.
-    from agreements.services import Closure
+    from agreements.records.services import Closure
 
     wf.agreement_withdraw(agreement=renewal, actor=director, closure=Closure.WITHDRAW, reason="Rinvio al 2027.")
     clock.move_to(START + days(1))
@@ -347,7 +348,7 @@ def test_two_users_completing_the_same_task_at_once_exactly_one_wins(transaction
 
     from django.db import connection
 
-    from agreements.roles import Role
+    from agreements.common.roles import Role
     from tests.factories import UserFactory
 
     directors = [UserFactory(username=f"dir{i}", roles=[Role.DIRECTOR]) for i in range(2)]
@@ -361,7 +362,7 @@ def test_two_users_completing_the_same_task_at_once_exactly_one_wins(transaction
     def attempt(user):
         try:
             barrier.wait()
-            wf.task_complete(task=task, actor=user, data={"decision": Decision.APPROVE, "remarks": ""})
+            completion.task_complete(task=task, actor=user, data={"decision": Decision.APPROVE, "remarks": ""})
             results.append("won")
         except ServiceError as error:
             results.append(str(error))

@@ -7,8 +7,8 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from agreements.common.roles import Role
 from agreements.models import LoginFailure
-from agreements.roles import Role
 from tests.factories import UserFactory
 
 LOGIN = "/accounts/login/"

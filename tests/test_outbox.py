@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 from django.utils.html import escape
 
-from agreements import outbox, reminders
-from agreements.errors import InvalidStateError, PermissionDeniedError
+from agreements.common.errors import InvalidStateError, PermissionDeniedError
 from agreements.models import AuditEvent, OutboxMessage
+from agreements.outbox import services as outbox
+from agreements.reminders import services as reminders
 from tests import reminder_support
 from tests.factories import InForceAgreementFactory
 from tests.reminder_support import free_port

@@ -9,9 +9,13 @@ import time
 import pytest
 from django.db import transaction
 
-from agreements import dates, outbox, reminders, services
+from agreements.common import dates
 from agreements.models import Heartbeat, OutboxMessage, Reminder, Status
-from agreements.services import Decision
+from agreements.outbox import services as outbox
+from agreements.procedure import services as procedure
+from agreements.procedure.services import Decision
+from agreements.records import services
+from agreements.reminders import services as reminders
 from tests import reminder_support
 from tests.factories import AgreementFactory, InForceAgreementFactory
 from tests.reminder_support import CeleryWorker, HalfOpenBroker, RedisServer, purge_broker, send_task, wait_for
@@ -65,7 +69,7 @@ def test_beat_task_names_are_registered_tasks():
 
     app.loader.import_default_modules()
     assert {entry["task"] for entry in app.conf.beat_schedule.values()} == {
-        "worker.tasks.scan_reminders", "worker.tasks.relay_outbox", "worker.tasks.fire_workflow_timers"}
+        "intese.scan_reminders", "intese.relay_outbox", "intese.fire_workflow_timers"}
     assert all(entry["task"] in app.tasks for entry in app.conf.beat_schedule.values())
 
 
@@ -75,8 +79,8 @@ def test_worker_scans_and_delivers_each_reminder_once(broker_url, fresh_kicks, w
     due_today(10, drafter, director)
     worker_factory(broker_url)
     # when the beat's scan task runs twice
-    send_task("worker.tasks.scan_reminders", broker_url)
-    send_task("worker.tasks.scan_reminders", broker_url)
+    send_task("intese.scan_reminders", broker_url)
+    send_task("intese.scan_reminders", broker_url)
     # then 10 reminders, 20 e-mails, each received once (the scan asks for a relay after its commit)
     wait_for(lambda: len(smtp_server.messages) >= 20 and all_sent(), 60, what="20 e-mails delivered")
     time.sleep(1)
@@ -90,7 +94,7 @@ def test_worker_scans_and_delivers_each_reminder_once(broker_url, fresh_kicks, w
 
 def test_worker_fires_workflow_timers_and_records_it(broker_url, worker_factory):
     worker_factory(broker_url, concurrency=1)
-    send_task("worker.tasks.fire_workflow_timers", broker_url)
+    send_task("intese.fire_workflow_timers", broker_url)
     beat = wait_for(lambda: Heartbeat.objects.filter(name="fire_workflow_timers").first(), 30, what="timers heartbeat")
     assert beat.detail == {"fired": 0}
 
@@ -105,8 +109,8 @@ def test_worker_killed_mid_relay_every_message_delivered_and_none_lost(broker_ur
     smtp_server.handler.rcpt_delay = 0.03
     # when a worker is relaying (two pool processes) ...
     first = worker_factory(broker_url, name="first")
-    send_task("worker.tasks.relay_outbox", broker_url)
-    send_task("worker.tasks.relay_outbox", broker_url)
+    send_task("intese.relay_outbox", broker_url)
+    send_task("intese.relay_outbox", broker_url)
     wait_for(lambda: len(smtp_server.messages) >= 60, 60, what="60 e-mails before the kill")
     # ... and is killed with SIGKILL in the middle
     first.kill()
@@ -118,7 +122,7 @@ def test_worker_killed_mid_relay_every_message_delivered_and_none_lost(broker_ur
     worker_factory(broker_url, name="second")
     deadline = time.monotonic() + 90
     while not all_sent() and time.monotonic() < deadline:
-        send_task("worker.tasks.relay_outbox", broker_url)
+        send_task("intese.relay_outbox", broker_url)
         time.sleep(3)
     assert all_sent(), OutboxMessage.objects.exclude(state=State.SENT).values("state", "last_error")[:5]
     # every message arrived; a copy can only be one that was in flight at the kill, with the same Message-ID
@@ -160,7 +164,7 @@ def test_redis_stopped_saves_and_approvals_work_and_the_mail_follows(fresh_kicks
             version = saved.version
         # and approvals succeed
         for agreement in to_approve:
-            timed(lambda a=agreement: services.agreement_decide(agreement=a, actor=director,
+            timed(lambda a=agreement: procedure.agreement_decide(agreement=a, actor=director,
                                                                 decision=Decision.APPROVE))
         # and writes that queue e-mail succeed too: the e-mail waits in the outbox
         timed(lambda: reminders.scan_due(today=dates.today()))
@@ -200,7 +204,7 @@ def test_redis_stopped_saves_and_approvals_work_and_the_mail_follows(fresh_kicks
         back_deadline = time.monotonic() + 90
         while not all_sent() and time.monotonic() < back_deadline:
             try:
-                send_task("worker.tasks.relay_outbox", redis.url)
+                send_task("intese.relay_outbox", redis.url)
             except Exception:  # noqa: BLE001 - the worker may still be reconnecting
                 pass
             time.sleep(3)

@@ -61,7 +61,7 @@ def test_export_plan_reproduces_the_seed_figures():
 
 def test_recorded_actuals_appear_in_the_export(drafter):
     from agreements.models import Indicator
-    from agreements.plan import indicator_actual_record
+    from agreements.plan.services import indicator_actual_record
 
     call_command("load_plan", stdout=io.StringIO())
     indicator = Indicator.objects.get(name="n. eventi realizzati")

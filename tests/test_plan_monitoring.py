@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import Action, AuditEvent, Indicator, IndicatorActual, Objective, Sector
-from agreements.plan_views import CHART_BAR_WIDTH, indicator_chart
+from agreements.plan.views import CHART_BAR_WIDTH, indicator_chart
 from tests.factories import AgreementFactory
 from tests.register_fixtures import *  # noqa: F403
 
@@ -125,7 +125,7 @@ def test_user_without_role_is_refused_and_anonymous_is_sent_to_login(client, nog
 
 def test_chart_is_readable_without_colour(client, drafter, plan):
     # given an actual above the 2023 target of indicator 3 (target 3)
-    from agreements.plan import indicator_actual_record
+    from agreements.plan.services import indicator_actual_record
 
     indicator_actual_record(indicator=Indicator.objects.get(number=3), year=2023, value=4, actor=drafter)
     client.force_login(drafter)

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agreements import reminders, services
+from agreements.common.errors import PermissionDeniedError
 from agreements.models import (
     AuditEvent,
     Heartbeat,
@@ -24,6 +24,8 @@ from agreements.models import (
     RenewalClause,
     Status,
 )
+from agreements.records import services
+from agreements.reminders import services as reminders
 from tests.factories import AgreementFactory, InForceAgreementFactory
 
 D = datetime.date
@@ -137,7 +139,7 @@ def test_thresholds_come_from_the_policy(in_force, admin_user):
 
 @pytest.mark.django_db
 def test_only_an_administrator_changes_the_policy(drafter):
-    with pytest.raises(services.PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError):
         reminders.reminder_policy_update(actor=drafter, expiry_thresholds=[1])
     assert not ReminderPolicy.objects.filter(expiry_thresholds=[1]).exists()
 
@@ -416,8 +418,8 @@ def test_scan_reminders_command_runs_one_pass_and_records_the_run(in_force):
 
 @pytest.mark.django_db
 def test_seed_nouvelle_aquitaine_expiry_reminders_once_to_the_right_people_until_renewal():
-    from agreements.demo import setup_demo
     from agreements.models import Agreement
+    from workflows.demo import setup_demo
     from workflows.services import renewal_start
 
     # given the seed loaded in September 2024: the Intesa with Nouvelle-Aquitaine in force until 1/4/2025

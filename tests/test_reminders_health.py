@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agreements import reminders
+from agreements.health import services as health
 from agreements.models import AuditEvent, Heartbeat, ReminderPolicy
+from agreements.reminders import selectors as reminder_selectors
+from agreements.reminders import services as reminders
 from tests.factories import InForceAgreementFactory
 
 D = datetime.date
@@ -34,8 +36,8 @@ def test_health_is_stale_until_every_job_ran_recently():
     code, out, err = run_health()
     assert code == 1 and "FERMO" in out and "fermo" in err
     # all three ran just now: ok
-    for name in reminders.HEARTBEATS:
-        reminders.heartbeat_record(name)
+    for name in health.HEARTBEATS:
+        health.heartbeat_record(name)
     code, out, _ = run_health("--format", "json")
     report = json.loads(out)
     assert code == 0 and report["ok"] is True
@@ -56,7 +58,7 @@ def test_tasks_write_their_heartbeat_on_success(in_force_with_people):
         relay_outbox()
         fire_workflow_timers()
     beats = {h.name: h for h in Heartbeat.objects.all()}
-    assert set(beats) == set(reminders.HEARTBEATS)
+    assert set(beats) == set(health.HEARTBEATS)
     assert beats["scan_reminders"].detail == {"reminders": 1, "messages": 2}
     assert beats["relay_outbox"].detail["sent"] == 2
     assert "fired" in beats["fire_workflow_timers"].detail
@@ -69,7 +71,7 @@ def test_a_failing_task_writes_no_heartbeat(monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(tasks, "scan_due", broken)
+    monkeypatch.setattr(reminders, "scan_due", broken)  # the service the task calls fails
     with pytest.raises(RuntimeError):
         tasks.scan_reminders()
     assert not Heartbeat.objects.filter(name="scan_reminders").exists()
@@ -82,8 +84,8 @@ def test_health_page_for_administrators(client, admin_user, drafter):
     client.force_login(admin_user)
     response = client.get("/promemoria/salute/")
     assert response.status_code == 503 and "non gira da troppo tempo" in response.content.decode()
-    for name in reminders.HEARTBEATS:
-        reminders.heartbeat_record(name)
+    for name in health.HEARTBEATS:
+        health.heartbeat_record(name)
     response = client.get("/promemoria/salute/")
     assert response.status_code == 200 and "Tutti i processi periodici sono in funzione." in response.content.decode()
 
@@ -98,7 +100,8 @@ def test_agreement_partial_lists_sent_and_scheduled_reminders(in_force_with_peop
     agreement = in_force_with_people
     reminders.scan_due(today=D(2025, 1, 27))
     with time_machine.travel(datetime.datetime(2025, 1, 28, 9, 0), tick=False):
-        html = render_to_string("reminders/_agreement_reminders.html", {"agreement": agreement})
+        html = render_to_string("reminders/_agreement_reminders.html",
+                                {"agreement": agreement, "reminders": reminder_selectors.agreement_reminders(agreement)})
     assert "Promemoria inviati" in html and "27/01/2025" in html
     assert "redattore@example.org" in html and "In coda" in html
     # scheduled: the 60, 30, 7 and 0-day thresholds still to come

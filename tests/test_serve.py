@@ -19,8 +19,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+from agreements.common.roles import Role
 from agreements.models import LoginFailure
-from agreements.roles import Role
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def execute_url(task):
-    from workflows.views import task_url
+    from workflows.selectors import task_url
 
     return task_url(task)
 

@@ -1,36 +1,34 @@
-"""Celery tasks: thin and idempotent, each one service call plus a heartbeat (DESIGN.md section 4).
+"""Celery tasks: each one call into a service, idempotent, registered under the names that
+agreements.common.enqueue and the beat schedule (config/celery.py) use.
 
-The beat schedule (config/celery.py) runs them: the scan hourly, the relay every minute, the timers every five
-minutes. Running any of them twice, or on two workers at once, has the effect of running it once.
+The beat runs the scan hourly, the relay every minute, the timers every five minutes. Running any of them twice,
+or on two workers at once, has the effect of running it once.
 """
 
 from celery import shared_task
 
-from agreements import dates
-from agreements.outbox import relay_due, relay_soon
-from agreements.reminders import heartbeat_record, scan_due
+from agreements.common import enqueue
+from agreements.documents.services import pdf_convert_job
+from agreements.outbox.services import relay_job
+from agreements.reminders.services import scan_job
+from workflows.services import timers_job
 
 
-@shared_task(acks_late=True)
+@shared_task(name=enqueue.SCAN_REMINDERS, acks_late=True)
 def scan_reminders():
-    result = scan_due(today=dates.today())
-    heartbeat_record("scan_reminders", **result)
-    return result
+    return scan_job()
 
 
-@shared_task(acks_late=True)
+@shared_task(name=enqueue.RELAY_OUTBOX, acks_late=True)
 def relay_outbox():
-    result = relay_due()
-    heartbeat_record("relay_outbox", **result)
-    if result["more"]:
-        relay_soon()  # the time budget ran out with rows still due: carry on without waiting for the beat
-    return result
+    return relay_job()
 
 
-@shared_task(acks_late=True)
+@shared_task(name=enqueue.FIRE_WORKFLOW_TIMERS, acks_late=True)
 def fire_workflow_timers():
-    from workflows.services import timers_fire_due
+    return timers_job()
 
-    fired = timers_fire_due()
-    heartbeat_record("fire_workflow_timers", fired=fired)
-    return fired
+
+@shared_task(name=enqueue.CONVERT_TO_PDF, acks_late=True)
+def convert_to_pdf(version_id: int, user_id: int):
+    return pdf_convert_job(version_id=version_id, user_id=user_id)

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class WorkflowsConfig(AppConfig):
     name = "workflows"
     verbose_name = _("Procedure")
+
+    def ready(self):
+        # Here, not at the top: the selectors import the flow, whose models need the app registry ready.
+        from agreements.common import tasks
+
+        from .selectors import TASKS
+
+        tasks.register(TASKS)

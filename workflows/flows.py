@@ -1,7 +1,7 @@
 """The lifecycle of an international agreement, read top to bottom (DESIGN.md section 3).
 
 Each node is a step of the procedure. Human steps (`Step`) show a form and call one service through
-workflows.services.task_complete; gateways only route on the agreement's state; timers are database timers
+workflows.completion.task_complete; gateways only route on the agreement's state; timers are database timers
 fired by the beat task `fire_workflow_timers`. No business logic lives here beyond routing conditions.
 """
 
@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from agreements import dates, services
+from agreements.common import dates
+from agreements.common.roles import Role, sees_everything
 from agreements.models import Opinion, Profile, Status
-from agreements.roles import Role, sees_everything
+from agreements.procedure import services
 
 from . import forms
 from .models import AgreementProcess

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.models import OpinionKind
 from agreements.models.agreement import ObservationsOutcome
-from agreements.services import Decision
+from agreements.procedure.services import Decision
 
 
 class DateInput(forms.DateInput):

@@ -6,6 +6,7 @@ from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.split import SplitActivation
 
 from . import permissions
+from .views import StepView, step_view_wrapper
 
 
 class SplitEachActivation(SplitActivation):
@@ -41,8 +42,6 @@ class Step(flow.View):
     """
 
     def __init__(self, form_class, *, service, roles, per_dg=False):
-        from .views import StepView
-
         super().__init__(StepView.as_view(form_class=form_class))
         self.form_class = form_class
         self.service = service
@@ -51,8 +50,6 @@ class Step(flow.View):
 
     @property
     def view_path(self):
-        from .views import step_view_wrapper
-
         return path(
             f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
             step_view_wrapper(self, self.view),

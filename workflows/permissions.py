@@ -1,9 +1,9 @@
 """Who may act on a task: its holder, the holder's deputy for the period, any referent of the task's DG, or a
 user of the step's role when the task is in the queue. A director never acts on a text they drafted."""
 
-from agreements import dates
+from agreements.common import dates
+from agreements.common.roles import Role, has_role, user_dg_id
 from agreements.models import Delegation
-from agreements.roles import Role, has_role, user_dg_id
 
 from .models import AgreementProcess
 

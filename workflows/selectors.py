@@ -1,14 +1,25 @@
-"""Reads of the lifecycle for pages: the tasks a user can act on, each with its agreement, in constant queries."""
+"""Reads of the lifecycle: the open tasks with their agreement, holder, deadline and page, in constant queries.
 
-from django.db.models import Q, QuerySet
+`TASKS` is the task directory the pages of `agreements` read through (agreements.common.tasks), registered at
+start-up by workflows.apps."""
+
+import datetime
+
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
 
-from agreements import dates
-from agreements.models import Delegation
-from agreements.roles import Role, has_role, user_dg_id
+from agreements.common import dates
+from agreements.common.roles import ROLE_LABELS, Role, has_role, user_dg_id
+from agreements.common.tasks import OpenTask
+from agreements.models import Agreement, Delegation, Opinion
+from agreements.records.selectors import person_name
 
 from .flows import AgreementFlow
+from .models import AgreementProcess
 from .nodes import Step
+from .permissions import may_act
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -17,6 +28,10 @@ def open_tasks() -> QuerySet:
     return AgreementFlow.task_class.objects.filter(status__in=OPEN, flow_task_type="HUMAN").select_related(
         "owner", "process__agreementprocess__agreement__counterpart"
     )
+
+
+def open_tasks_of(agreement: Agreement) -> QuerySet:
+    return open_tasks().filter(process__agreementprocess__agreement=agreement).order_by("created", "pk")
 
 
 def open_tasks_for(user) -> QuerySet:
@@ -40,5 +55,97 @@ def open_tasks_for(user) -> QuerySet:
     return open_tasks().filter(mine).order_by("created")
 
 
-def agreement_of_task(task):
+def agreement_of_task(task) -> Agreement:
     return task.process.agreementprocess.agreement
+
+
+def task_url(task) -> str:
+    """The page where `task` is done (our step form), outside Viewflow's console so DG referents reach it too."""
+    return reverse("task_page", args=[task.pk])
+
+
+def task_title(task) -> str:
+    return str(task.flow_task.task_title or task.flow_task.name) if task.flow_task else ""
+
+
+def task_holder(task) -> str:
+    if task.owner_id:
+        return person_name(task.owner)
+    roles = getattr(task.flow_task, "roles", ())
+    label = ", ".join(str(ROLE_LABELS.get(role, role)) for role in roles) or _("da assegnare")
+    dg_name = (task.data or {}).get("dg_name")
+    return f"{label} ({dg_name})" if dg_name else label
+
+
+def task_due_date(task, agreement: Agreement, opinions=()) -> datetime.date | None:
+    """The legal deadline of a task, where the procedure sets one: a DG's opinion, the end of the 30-day wait."""
+    node_name = getattr(task.flow_task, "name", "")
+    if node_name == "consult_dg":
+        dg_id = (task.data or {}).get("dg")
+        due = [
+            o.due_date for o in opinions
+            if o.agreement_id == agreement.pk and o.dg_id == dg_id and o.round == agreement.consultation_round
+        ]
+        return due[0] if due else None
+    if node_name == "record_observations" and agreement.notice_government_date and not agreement.needs_full_powers:
+        return dates.observations_last_day(agreement.notice_government_date)
+    return None
+
+
+def _open_task(task, agreement, opinions, url) -> OpenTask:
+    node = task.flow_task
+    return OpenTask(
+        task=task, agreement=agreement, step=getattr(node, "name", ""), title=task_title(task),
+        holder=task_holder(task), due=task_due_date(task, agreement, opinions), url=url,
+        dg_name=(task.data or {}).get("dg_name"),
+        fields=list(node.form_class.base_fields) if hasattr(node, "form_class") else [],
+    )
+
+
+class ViewflowTaskDirectory:
+    """agreements.common.tasks.TaskDirectory over Viewflow's task table."""
+
+    def for_agreement(self, agreement, user, opinions=()) -> list[OpenTask]:
+        return [
+            _open_task(task, agreement, opinions, task_url(task) if may_act(user, task) else None)
+            for task in open_tasks_of(agreement)
+        ]
+
+    def for_user(self, user, agreements, limit: int) -> list[OpenTask]:
+        tasks = list(open_tasks_for(user).filter(
+            process__agreementprocess__agreement__in=agreements.values("pk"))[:limit])
+        agreement_ids = {agreement_of_task(task).pk for task in tasks}
+        opinions = list(Opinion.objects.filter(agreement_id__in=agreement_ids)) if agreement_ids else []
+        return [_open_task(task, agreement_of_task(task), opinions, task_url(task)) for task in tasks]
+
+    def idle_rows(self, *, created_from, created_before, agreement_fields) -> list[dict]:
+        prefix = "process__agreementprocess__agreement__"
+        rows = (
+            AgreementFlow.task_class.objects.filter(
+                status__in=OPEN, flow_task_type="HUMAN", created__gte=created_from, created__lt=created_before,
+                process__agreementprocess__agreement__isnull=False)
+            .values("id", "flow_task", "created", "owner_id", "owner__email", "owner__is_active", "data",
+                    **{f"agreement_{name}": F(prefix + name) for name in agreement_fields})
+            .order_by("id")
+        )
+        return [{**row, "task_title": _node_title(row.pop("flow_task"))} for row in rows]
+
+    def process_links(self, agreement) -> dict:
+        process = AgreementProcess.objects.filter(agreement=agreement).order_by("-pk").first()
+        if process is None:
+            return {"process": "/workflow/", "chart": "/workflow/"}
+        return {
+            "process": reverse("agreement:process_detail", kwargs={"process_pk": process.pk}),
+            "chart": reverse("agreement:process_chart", kwargs={"process_pk": process.pk}),
+        }
+
+
+def _node_title(node) -> str:
+    """The step's title ("Negoziazione testo") of a task's node."""
+    try:
+        return str(node.task_title or node.name)
+    except Exception:  # noqa: BLE001 - a renamed node still gets its reminder, with its raw name
+        return str(node)
+
+
+TASKS = ViewflowTaskDirectory()

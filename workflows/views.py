@@ -1,4 +1,4 @@
-"""The page of a human step: the step's form, completed through workflows.services.task_complete.
+"""The page of a human step: the step's form, completed through workflows.completion.task_complete.
 
 Viewflow's own wrapper locks the process for the whole POST; ours leaves locking to the service so that a refused
 completion shows the form again with the reason, and a task someone else completed meanwhile says so."""
@@ -13,17 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView
 from viewflow.workflow.status import STATUS
 
-from agreements.errors import ServiceError
-from agreements.selectors import can_see
+from agreements.common.access import can_see
+from agreements.common.errors import ServiceError
 
+from .completion import task_complete
 from .permissions import agreement_of, principal_for
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-
-
-def task_url(task) -> str:
-    """The page where `task` is done (our step form), outside Viewflow's console so DG referents reach it too."""
-    return reverse("task_page", args=[task.pk])
 
 
 def agreement_url(agreement):
@@ -45,10 +41,8 @@ class StepView(FormView):
         return context
 
     def form_valid(self, form):
-        from . import services  # here, not at the top: the flow imports this module while it is being defined
-
         try:
-            services.task_complete(task=self.task, actor=self.request.user, data=form.data)
+            task_complete(task=self.task, actor=self.request.user, data=form.data)
         except ServiceError as error:
             form.add_error(None, str(error))
             return self.form_invalid(form)
@@ -76,16 +70,3 @@ def step_view_wrapper(node, view):
         return view(request, task=task, agreement=agreement, principal=principal)
 
     return wrapped
-
-
-@login_required
-def task_page(request, task_pk):
-    """A human task by its number: the step's form, with the same checks as from Viewflow's inbox."""
-    from .flows import AgreementFlow
-    from .nodes import Step
-
-    task = get_object_or_404(AgreementFlow.task_class, pk=task_pk)
-    node = task.flow_task
-    if not isinstance(node, Step) or node.flow_class is not AgreementFlow:
-        raise Http404
-    return step_view_wrapper(node, node.view)(request, process_pk=task.process_id, task_pk=task.pk)

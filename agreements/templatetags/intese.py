@@ -2,8 +2,8 @@
 
 from django import template
 
-from agreements import roles
-from agreements.selectors import person_name
+from agreements.common import roles
+from agreements.records.selectors import person_name
 
 register = template.Library()
 

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.api_tokens import api_token_issue, api_token_revoke
-from agreements.errors import ServiceError
+from agreements.accounts.services import api_token_issue, api_token_revoke
+from agreements.common.errors import ServiceError
 
 
 class Command(BaseCommand):

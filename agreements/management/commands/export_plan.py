@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext_lazy as _
 
-from agreements.plan import export_plan, export_plan_actions_csv
+from agreements.plan.selectors import export_plan, export_plan_actions_csv
 
 
 class Command(BaseCommand):

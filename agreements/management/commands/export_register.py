@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.exports import REGISTER_COLUMNS, records, register_queryset, table, write_csv
+from agreements.common.access import visible_agreements
+from agreements.exports.tables import REGISTER_COLUMNS, records, register_queryset, table, write_csv
 from agreements.models import Agreement
-from agreements.selectors import visible_agreements
 
 
 def agreements_for(username: str | None):

@@ -6,8 +6,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext_lazy
 
-from agreements.errors import ServiceError
-from agreements.exports import TRANSPARENCY_COLUMNS, records, table, transparency_queryset, write_csv
+from agreements.common.errors import ServiceError
+from agreements.exports.tables import TRANSPARENCY_COLUMNS, records, table, transparency_queryset, write_csv
 
 from .export_register import agreements_for
 

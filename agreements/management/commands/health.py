@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.reminders import health_report
+from agreements.health.selectors import health_report
 
 
 class Command(BaseCommand):

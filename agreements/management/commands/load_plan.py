@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.errors import ServiceError
-from agreements.plan import DEFAULT_PLAN_PATH, load_plan
+from agreements.common.errors import ServiceError
+from agreements.plan.services import DEFAULT_PLAN_PATH, load_plan
 
 KIND_LABELS = {
     "objectives": gettext_lazy("Obiettivi"),

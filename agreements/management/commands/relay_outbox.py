@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.outbox import relay_due
-from agreements.reminders import heartbeat_record
+from agreements.health.services import heartbeat_record
+from agreements.outbox.services import relay_due
 
 
 class Command(BaseCommand):

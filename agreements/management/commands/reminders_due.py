@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements import dates
-from agreements.reminders import due_reminders
+from agreements.common import dates
+from agreements.reminders.services import due_reminders
 
 
 def _date(value: str) -> datetime.date:

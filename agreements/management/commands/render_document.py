@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements import documents
-from agreements.errors import ServiceError
+from agreements.common.errors import ServiceError
+from agreements.documents import render
+from agreements.documents import services as document_services
 from agreements.models import Agreement
 
 
@@ -32,26 +33,26 @@ class Command(BaseCommand):
     def handle(self, *args, reference=None, template=None, out=None, list_templates=False, list_fields=False,
                **options):
         if list_templates:
-            for name, info in documents.TEMPLATES.items():
-                current = documents.current_template(name)
+            for name, info in render.TEMPLATES.items():
+                current = render.current_template(name)
                 source = _("revisione %d") % current.revision if current else _("modello di base")
                 self.stdout.write(f"{name}\t{info.label} ({source})")
             return
         if list_fields:
-            for path in documents.context_field_list():
-                self.stdout.write(f"{path}\t{documents.FIELD_LABELS.get(path, '')}")
+            for path in render.context_field_list():
+                self.stdout.write(f"{path}\t{render.FIELD_LABELS.get(path, '')}")
             return
         if not reference or not template or not out:
             raise CommandError(_("Uso: render_document RIF --template NOME --out FILE (oppure --list, --fields)."))
         try:
-            documents.template_info(template)
+            render.template_info(template)
             agreement = Agreement.objects.get(reference=reference)
         except Agreement.DoesNotExist:
             raise CommandError(_("Accordo non trovato: %(ref)s") % {"ref": reference}) from None
         except ServiceError as exc:
             raise CommandError(exc.message) from None
         try:
-            data, _revision = documents.render_for_agreement(agreement, template)
+            data, _revision = document_services.render_for_agreement(agreement, template)
         except ServiceError as exc:
             raise CommandError(exc.message) from None
         target = Path(out)

@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements import dates
-from agreements.reminders import heartbeat_record, scan_due
+from agreements.common import dates
+from agreements.health.services import heartbeat_record
+from agreements.reminders.services import scan_due
 
 
 class Command(BaseCommand):

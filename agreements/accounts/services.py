@@ -1,0 +1,80 @@
+"""Accounts: API keys and deputies.
+
+API keys: one active key per user (people.UserToken, purpose "api"), sent as `Authorization: Bearer <key>`.
+Issuing a new key revokes the previous one, so a leaked key is retired by asking for another."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agreements.common.audit import audit_record
+from agreements.common.errors import PermissionDeniedError, ServiceError
+from agreements.common.roles import Role, has_role, user_roles
+from agreements.models import Delegation, UserToken
+
+
+def _check(*, user, actor):
+    """A user manages their own key, an administrator anyone's; actor None is the shell (manage.py api_token)."""
+    if actor is not None and actor.pk != user.pk and not has_role(actor, Role.ADMIN):
+        raise PermissionDeniedError(_("Solo l'utente stesso o un amministratore gestisce la sua chiave API."))
+
+
+@transaction.atomic
+def api_token_issue(*, user, actor) -> UserToken:
+    _check(user=user, actor=actor)
+    if not user.is_active or not user_roles(user):
+        raise PermissionDeniedError(_("L'utente %s non è attivo o non ha un ruolo: nessuna chiave API.") % user)
+    revoked = UserToken.objects.filter(
+        user=user, purpose=UserToken.Purpose.API, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    token = UserToken.objects.create(user=user, purpose=UserToken.Purpose.API)
+    audit_record(actor=actor, action="api_token_issue", detail={"user": user.get_username(), "revoked": revoked})
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, user, actor) -> int:
+    _check(user=user, actor=actor)
+    revoked = UserToken.objects.filter(
+        user=user, purpose=UserToken.Purpose.API, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if revoked:
+        audit_record(actor=actor, action="api_token_revoke", detail={"user": user.get_username(), "revoked": revoked})
+    return revoked
+
+
+def api_user(key: str):
+    """The active user holding the active key, or None."""
+    if not key:
+        return None
+    token = (
+        UserToken.objects.select_related("user")
+        .filter(key=key, purpose=UserToken.Purpose.API, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    return token.user if token else None
+
+
+def has_api_token(user) -> bool:
+    return UserToken.objects.filter(user=user, purpose=UserToken.Purpose.API, revoked_at__isnull=True).exists()
+
+
+# --- Deputies ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def delegation_create(*, actor, user, deputy, starts_on: datetime.date, ends_on: datetime.date) -> Delegation:
+    """`deputy` acts on `user`'s tasks between the dates. Users name their own deputies; admins anyone's."""
+    if actor.pk != user.pk and not has_role(actor, Role.ADMIN):
+        raise PermissionDeniedError(_("Puoi nominare un sostituto solo per te stesso."))
+    if deputy.pk == user.pk:
+        raise ServiceError(_("Non puoi nominare te stesso come sostituto."))
+    if ends_on < starts_on:
+        raise ServiceError(_("La data di fine precede quella di inizio."))
+    delegation = Delegation.objects.create(user=user, deputy=deputy, starts_on=starts_on, ends_on=ends_on)
+    audit_record(actor=actor, action="delegation_create",
+                 detail={"user": user.get_username(), "deputy": deputy.get_username(),
+                         "starts_on": starts_on, "ends_on": ends_on})
+    return delegation

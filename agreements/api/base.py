@@ -1,0 +1,132 @@
+"""What every router of the JSON API shares: the Bearer key, JSON errors for every refusal, the error schemas.
+
+config/api.py builds the NinjaAPI with `build_api()` and mounts the routers of the rooms (agreements/api/ and
+workflows/api.py). Every error is JSON {"detail": "<message>"} (plus "errors" per field where the payload is at
+fault)."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from agreements.accounts.services import api_user
+from agreements.common.errors import (
+    InvalidDataError,
+    InvalidStateError,
+    PermissionDeniedError,
+    ServiceError,
+    StaleObjectError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class BearerKey(HttpBearer):
+    def authenticate(self, request, token):
+        user = api_user(token)
+        if user is not None:
+            request.user = user  # services and selectors read the acting user from here, as on the pages
+        return user
+
+
+DESCRIPTION = (
+    "Accordi internazionali della Regione: registro, piano operativo, avvio di proposte e completamento "
+    "delle attività. Autenticazione: intestazione `Authorization: Bearer <chiave>`; la chiave si genera "
+    "dalla pagina Esportazioni o con `manage.py api_token`."
+)
+
+_api: NinjaAPI | None = None
+_HANDLERS = []
+
+
+def _handler(exc_class):
+    def register(function):
+        _HANDLERS.append((exc_class, function))
+        return function
+    return register
+
+
+def build_api() -> NinjaAPI:
+    """The one NinjaAPI of the site, with the Bearer key and the JSON error handlers installed."""
+    global _api
+    _api = NinjaAPI(title="Intese API", version="1", description=DESCRIPTION, urls_namespace="api",
+                    auth=BearerKey())
+    for exc_class, function in _HANDLERS:
+        _api.add_exception_handler(exc_class, function)
+    return _api
+
+
+def _error(request, status: int, detail: str, **extra):
+    return _api.create_response(request, {"detail": str(detail), **extra}, status=status)
+
+
+@_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    response = _error(request, 401, _("Chiave API mancante, non valida o revocata: inviare "
+                                      "l'intestazione «Authorization: Bearer <chiave>»."))
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@_handler(NinjaValidationError)
+def _invalid_payload(request, exc):
+    errors = [
+        {"field": ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query")),
+         "message": error.get("msg", "")}
+        for error in exc.errors
+    ]
+    fields = ", ".join(sorted({e["field"] or "?" for e in errors}))
+    return _error(request, 422, _("Dati non validi: %(fields)s") % {"fields": fields}, errors=errors)
+
+
+@_handler(HttpError)
+def _http_error(request, exc):
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return _error(request, 400, _("Il corpo della richiesta non è JSON valido."))
+    return _error(request, exc.status_code, str(exc))
+
+
+@_handler(Http404)
+def _not_found(request, exc):
+    return _error(request, 404, str(exc) or _("Risorsa non trovata."))
+
+
+@_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return _error(request, 403, str(exc) or _("Non hai i permessi per questa operazione."))
+
+
+@_handler(ServiceError)
+def _refused(request, exc):
+    if isinstance(exc, InvalidDataError):
+        errors = [{"field": field, "message": " ".join(messages)} for field, messages in exc.errors.items()]
+        return _error(request, 422, exc.message, errors=errors)
+    if isinstance(exc, PermissionDeniedError):
+        return _error(request, 403, exc.message)
+    if isinstance(exc, InvalidStateError | StaleObjectError):
+        return _error(request, 409, exc.message)
+    return _error(request, 400, exc.message)
+
+
+@_handler(Exception)
+def _unexpected(request, exc):
+    logger.exception("API error on %s %s", request.method, request.path)
+    return _error(request, 500, _("Errore interno: l'operazione non è stata eseguita. Riprovare più tardi."))
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[dict] | None = None
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def invalid(field: str, message: str):
+    """A payload that names something that does not exist: 422 like any other invalid field."""
+    return InvalidDataError(_("Dati non validi: %(fields)s") % {"fields": field}, {field: [message]})

@@ -1,0 +1,99 @@
+"""The operational plan through the API: objectives, sectors, actions with the agreements the user may see,
+indicators with targets and recorded values."""
+
+from ninja import Field, Router, Schema
+
+from agreements.common.access import visible_agreements
+from agreements.models import Objective, Sector
+from agreements.plan.selectors import plan_actions, plan_indicators
+from agreements.plan.services import PLAN_YEARS
+
+from .base import ERRORS
+
+router = Router()
+
+
+class ObjectiveOut(Schema):
+    number: int
+    title: str
+
+
+class LinkedAgreementOut(Schema):
+    reference: str
+    title: str
+    status: str
+
+
+class ActionOut(Schema):
+    id: int
+    number: int
+    short_title: str
+    title: str
+    timing: str
+    sectors: list[str]
+    agreements: list[LinkedAgreementOut] = Field(description="Accordi visibili all'utente che servono l'azione")
+
+    @staticmethod
+    def resolve_sectors(obj):
+        return [sector.code for sector in obj.sectors.all()]
+
+    @staticmethod
+    def resolve_agreements(obj):
+        return obj.linked_agreements
+
+
+class YearOut(Schema):
+    year: int
+    target: int
+    actual: int | None
+
+
+class IndicatorOut(Schema):
+    number: int
+    name: str
+    expected_result: str
+    objectives: list[int]
+    years: list[YearOut]
+
+    @staticmethod
+    def resolve_objectives(obj):
+        return [objective.number for objective in obj.objectives.all()]
+
+    @staticmethod
+    def resolve_years(obj):
+        return [
+            {"year": year, "target": getattr(obj, f"target_{year}"),
+             "actual": obj.actual_by_year[year].value if year in obj.actual_by_year else None}
+            for year in PLAN_YEARS
+        ]
+
+
+class SectorOut(Schema):
+    id: int
+    code: str
+    name: str
+    is_dg: bool
+
+
+class PlanOut(Schema):
+    objectives: list[ObjectiveOut]
+    sectors: list[SectorOut]
+    actions: list[ActionOut]
+    indicators: list[IndicatorOut]
+
+
+@router.get("/plan", response={200: PlanOut, **ERRORS}, tags=["piano"],
+            summary="Piano operativo: obiettivi, settori, azioni con i loro accordi, indicatori")
+def read_plan(request):
+    return {
+        "objectives": Objective.objects.order_by("number"),
+        "sectors": Sector.objects.order_by("name"),
+        "actions": plan_actions(visible_agreements(request.user)),
+        "indicators": plan_indicators(),
+    }
+
+
+@router.get("/plan/indicators", response={200: list[IndicatorOut], **ERRORS}, tags=["piano"],
+            summary="Indicatori: target 2022 e 2023 e valori rilevati")
+def list_indicators(request):
+    return plan_indicators()

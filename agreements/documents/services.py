@@ -1,0 +1,226 @@
+"""Writes of an agreement's documents: generate from a template, upload, convert to PDF, revise a template.
+Each is one transaction and one audit event; every file becomes a new DocumentVersion, nothing is overwritten."""
+
+import hashlib
+import posixpath
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from agreements.common.audit import audit_record
+from agreements.common.enqueue import CONVERT_TO_PDF, enqueue_after_commit
+from agreements.common.errors import PermissionDeniedError
+from agreements.common.roles import Role, has_role
+from agreements.models import (
+    Agreement,
+    DocumentTemplate,
+    DocumentVersion,
+)
+from agreements.models.documents import DocumentType
+
+from .pdf import PdfConversionError, docx_to_pdf
+from .preflight import check_size, preflight_docx
+from .render import (
+    DOCX_TYPE,
+    PDF_TYPE,
+    DocumentError,
+    TemplateInvalidError,
+    render_context,
+    render_docx,
+    sample_context,
+    template_info,
+    template_source,
+    unknown_fields,
+)
+from .selectors import WRITER_ROLES, pdf_of, read_version
+
+# --- Writes -------------------------------------------------------------------------------------------------
+
+
+def _require_writer(actor):
+    if not has_role(actor, *WRITER_ROLES):
+        raise PermissionDeniedError(_("Non hai il ruolo necessario per gestire i documenti dell'accordo."))
+
+
+def _safe_stem(filename: str) -> str:
+    stem = posixpath.splitext(posixpath.basename((filename or "").replace("\\", "/")))[0]
+    stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("._")[:80]
+    return stem or "documento"
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A document ready to be stored as a version: its bytes and the bookkeeping the version row records."""
+
+    data: bytes
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, data: bytes) -> "RenderedDocument":
+        return cls(data=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def render_version(template: bytes, context: dict) -> RenderedDocument:
+    """Render, scan and hash: everything document_generate does before its database write."""
+    return RenderedDocument.of(render_docx(template, context))
+
+
+def _store_version(*, agreement, actor, doc_type, source, document: RenderedDocument, filename: str,
+                   content_type: str, action: str, derived_from=None, template_revision=None,
+                   detail=None) -> DocumentVersion:
+    """A new version of the agreement's document of `doc_type`; the caller holds the agreement's row lock."""
+    data = document.data
+    last = DocumentVersion.objects.filter(agreement=agreement, doc_type=doc_type).aggregate(n=Max("number"))["n"]
+    version = DocumentVersion(
+        agreement=agreement, doc_type=doc_type, number=(last or 0) + 1, source=source, filename=filename,
+        content_type=content_type, sha256=document.sha256, size=document.size,
+        step=agreement.status, derived_from=derived_from, template_revision=template_revision, author=actor,
+    )
+    version.file.save(filename, ContentFile(data), save=False)
+    try:
+        version.save()
+        audit_record(
+            actor=actor, agreement=agreement, action=action,
+            detail={"doc_type": doc_type, "version": version.number, "sha256": version.sha256, "size": version.size,
+                    "filename": filename, **(detail or {})},
+        )
+    except Exception:
+        version.file.storage.delete(version.file.name)
+        raise
+    return version
+
+
+def _lock(agreement: Agreement) -> Agreement:
+    return Agreement.objects.select_for_update().select_related("counterpart").get(pk=agreement.pk)
+
+
+def render_for_agreement(agreement: Agreement, template_name: str) -> tuple[bytes, DocumentTemplate | None]:
+    """Render without storing (the command line uses this)."""
+    source, revision = template_source(template_name)
+    return render_docx(source, render_context(agreement)), revision
+
+
+@transaction.atomic
+def document_generate(*, agreement: Agreement, template_name: str, actor) -> DocumentVersion:
+    """Generate a document from a template: a new version of the agreement's document of that type."""
+    _require_writer(actor)
+    info = template_info(template_name)
+    agreement = _lock(agreement)
+    source, revision = template_source(template_name)
+    document = render_version(source, render_context(agreement))
+    return _store_version(
+        agreement=agreement, actor=actor, doc_type=info.doc_type, source=DocumentVersion.Source.GENERATED,
+        document=document, filename=f"{agreement.reference}_{info.name}.docx", content_type=DOCX_TYPE,
+        action="document_generate", template_revision=revision,
+        detail={"template": info.name, "template_revision": revision.revision if revision else None},
+    )
+
+
+def _read_upload(upload) -> bytes:
+    check_size(upload.size)
+    upload.seek(0)
+    data = upload.read(settings.INTESE["UPLOAD_MAX_BYTES"] + 1)
+    preflight_docx(data)
+    return data
+
+
+@transaction.atomic
+def document_upload(*, agreement: Agreement, doc_type: str, upload, actor) -> DocumentVersion:
+    """Store a revised or signed text uploaded by a user, after the preflight (refusal stores nothing)."""
+    _require_writer(actor)
+    if doc_type not in DocumentType.values:
+        raise DocumentError(_("Tipo di documento sconosciuto: %(t)s") % {"t": doc_type})
+    data = _read_upload(upload)
+    agreement = _lock(agreement)
+    return _store_version(
+        agreement=agreement, actor=actor, doc_type=doc_type, source=DocumentVersion.Source.UPLOADED,
+        document=RenderedDocument.of(data),
+        filename=f"{_safe_stem(upload.name)}.docx", content_type=DOCX_TYPE, action="document_upload",
+        detail={"original_name": str(upload.name)[:200]},
+    )
+
+
+def pdf_request(*, version: DocumentVersion, actor) -> bool:
+    """Queue the PDF conversion of a .docx version (after commit). False when the PDF already exists."""
+    _require_writer(actor)
+    if version.source == DocumentVersion.Source.PDF or version.content_type != DOCX_TYPE:
+        raise DocumentError(_("Si può convertire in PDF solo una versione .docx."))
+    if pdf_of(version) is not None:
+        return False
+    enqueue_after_commit(CONVERT_TO_PDF, version.pk, actor.pk)
+    return True
+
+
+def pdf_convert(*, version: DocumentVersion, actor) -> DocumentVersion:
+    """Convert a .docx version to PDF, stored as a new version derived from it. Running it twice stores one PDF.
+
+    LibreOffice runs outside any transaction (it may take up to PDF_TIMEOUT seconds); only the write is atomic.
+    """
+    _require_writer(actor)
+    existing = pdf_of(version)
+    if existing is not None:
+        return existing
+    if version.source == DocumentVersion.Source.PDF or version.content_type != DOCX_TYPE:
+        raise DocumentError(_("Si può convertire in PDF solo una versione .docx."))
+    try:
+        pdf = docx_to_pdf(read_version(version))
+    except PdfConversionError as exc:
+        with transaction.atomic():
+            audit_record(actor=actor, agreement=version.agreement, action="pdf_convert_failed",
+                         detail={"doc_type": version.doc_type, "version": version.number, "error": exc.message})
+        raise
+    with transaction.atomic():
+        source = DocumentVersion.objects.select_for_update().get(pk=version.pk)
+        existing = pdf_of(source)
+        if existing is not None:
+            return existing
+        agreement = _lock(source.agreement)
+        return _store_version(
+            agreement=agreement, actor=actor, doc_type=source.doc_type, source=DocumentVersion.Source.PDF,
+            document=RenderedDocument.of(pdf),
+            filename=f"{posixpath.splitext(source.filename)[0]}.pdf", content_type=PDF_TYPE, action="pdf_convert",
+            derived_from=source, detail={"from_version": source.number},
+        )
+
+
+@transaction.atomic
+def template_upload(*, name: str, upload, actor) -> DocumentTemplate:
+    """An administrator uploads a new revision of a template: same preflight as any upload, then every field
+    it uses must exist in the rendering context and a trial render must succeed."""
+    if not has_role(actor, Role.ADMIN):
+        raise PermissionDeniedError(_("Solo un amministratore può caricare i modelli."))
+    info = template_info(name)
+    data = _read_upload(upload)
+    unknown = unknown_fields(data)
+    if unknown:
+        raise TemplateInvalidError(
+            _("Il modello usa campi che non esistono: %(fields)s. Campi disponibili: vedere "
+              "«manage.py render_document --fields».") % {"fields": ", ".join(unknown)}
+        )
+    render_docx(data, sample_context())
+    last = DocumentTemplate.objects.filter(name=name).aggregate(n=Max("revision"))["n"]
+    revision = DocumentTemplate(
+        name=info.name, revision=(last or 0) + 1, sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor,
+    )
+    revision.file.save(f"{info.name}-r{revision.revision}.docx", ContentFile(data), save=False)
+    try:
+        revision.save()
+        audit_record(actor=actor, action="template_upload",
+                     detail={"template": info.name, "revision": revision.revision, "sha256": revision.sha256})
+    except Exception:
+        revision.file.storage.delete(revision.file.name)
+        raise
+    return revision
+
+
+def pdf_convert_job(*, version_id: int, user_id: int) -> int:
+    """The queued conversion (worker) of pdf_request: idempotent, a second run finds the PDF and stores nothing."""
+    version = DocumentVersion.objects.select_related("agreement").get(pk=version_id)
+    return pdf_convert(version=version, actor=get_user_model().objects.get(pk=user_id)).pk

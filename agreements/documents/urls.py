@@ -1,0 +1,14 @@
+from django.urls import path
+
+from agreements.documents import views
+
+app_name = "documents"
+urlpatterns = [
+    path("accordo/<str:reference>/", views.versions, name="versions"),
+    path("accordo/<str:reference>/genera/", views.generate, name="generate"),
+    path("accordo/<str:reference>/carica/", views.upload, name="upload"),
+    path("accordo/<str:reference>/versioni/<int:pk>/", views.download, name="download"),
+    path("accordo/<str:reference>/versioni/<int:pk>/pdf/", views.pdf, name="pdf"),
+    path("modelli/", views.templates, name="templates"),
+    path("modelli/<str:name>/", views.template_download, name="template_download"),
+]

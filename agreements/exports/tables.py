@@ -1,0 +1,241 @@
+"""The register, the six-monthly transparency list and the plan monitoring as tables: CSV, ODS and JSON-ready
+rows. The caller passes a queryset already limited to what the user may see (common.access.visible_agreements).
+
+Each table is a list of columns: a machine key (the CSV header of the command-line exports and the JSON keys),
+an Italian label (the header of the downloads from the site), the raw value and, where the register shows a
+label instead of a code (kind, status), the shown value. Dates stay dates until written: ISO 8601 in CSV and
+JSON, date cells in ODS."""
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.table import Table, TableCell, TableColumn, TableRow
+from odf.text import P
+
+from agreements.common.errors import InvalidDataError, ServiceError
+from agreements.plan.services import PLAN_YEARS
+from agreements.records.filters import RegisterFilter
+from agreements.records.selectors import register_agreements
+
+REGION_NAME = "Regione Emilia-Romagna"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    value: Callable
+    shown: Callable | None = None
+
+    def get(self, obj, human: bool):
+        return (self.shown or self.value)(obj) if human else self.value(obj)
+
+
+def table(columns: list[Column], objects: Iterable, *, human: bool) -> tuple[list[str], list[list]]:
+    """(headers, rows): Italian labels and shown values when `human`, machine keys and raw values otherwise."""
+    headers = [str(c.label) if human else c.key for c in columns]
+    return headers, [[c.get(obj, human) for c in columns] for obj in objects]
+
+
+def records(columns: list[Column], objects: Iterable) -> list[dict]:
+    """Rows as {key: raw value} with ISO dates: the JSON of the command-line exports."""
+    return [{c.key: _plain(c.value(obj)) for c in columns} for obj in objects]
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+# --- register ------------------------------------------------------------------------------------------------
+
+REGISTER_COLUMNS = [
+    Column("reference", gettext_lazy("Codice"), lambda a: a.reference),
+    Column("title", gettext_lazy("Titolo"), lambda a: a.title),
+    Column("kind", gettext_lazy("Tipo"), lambda a: a.kind, lambda a: a.get_kind_display()),
+    Column("counterpart", gettext_lazy("Controparte"), lambda a: a.counterpart.name),
+    Column("country", gettext_lazy("Paese"), lambda a: a.counterpart.country),
+    Column("status", gettext_lazy("Stato"), lambda a: a.status, lambda a: a.get_status_display()),
+    Column("signed_on", gettext_lazy("Data di firma"), lambda a: a.signed_on),
+    Column("entry_into_force", gettext_lazy("Entrata in vigore"), lambda a: a.entry_into_force),
+    Column("end_date", gettext_lazy("Scadenza"), lambda a: a.end_date),
+    Column("renews", gettext_lazy("Rinnova"), lambda a: a.renews.reference if a.renews_id else ""),
+    Column("dgs", gettext_lazy("DG coinvolte"), lambda a: "; ".join(dg.name for dg in a.dgs.all())),
+    Column("plan_actions", gettext_lazy("Azioni del piano"),
+           lambda a: "; ".join(str(action.number) for action in a.plan_actions.all())),
+    Column("dgr_number", gettext_lazy("Numero DGR"), lambda a: a.dgr_number),
+    Column("dgr_date", gettext_lazy("Data DGR"), lambda a: a.dgr_date),
+]
+
+def register_filtered(user, params) -> QuerySet:
+    """The register as the user sees it with `params` (the register page's query string: q, kind, status,
+    country, dg, plan_action, expiring_before, ordering; records/filters.py). A malformed filter raises
+    InvalidDataError naming it, rather than being ignored: an export must not silently hold more than asked."""
+    filterset = RegisterFilter(params, queryset=register_agreements(user))
+    if not filterset.is_valid():
+        errors = {name: [str(e) for e in messages] for name, messages in filterset.errors.items()}
+        problems = [
+            f"{filterset.form.fields[name].label}: {' '.join(messages)}" if name in filterset.form.fields
+            else " ".join(messages)
+            for name, messages in errors.items()
+        ]
+        raise InvalidDataError(_("Filtri non validi. %s") % "; ".join(problems), errors)
+    return register_queryset(filterset.qs)
+
+
+def register_queryset(agreements: QuerySet) -> QuerySet:
+    """What the register columns read, joined or prefetched: a fixed number of queries whatever the number of
+    rows. The order is the caller's (the register's sorting, or by reference on the command line)."""
+    return agreements.select_related("counterpart", "renews").prefetch_related("dgs", "plan_actions")
+
+
+# --- transparency list (D.Lgs. 33/2013 art. 23) ---------------------------------------------------------------
+
+SEMESTER = re.compile(r"^(\d{4})-([12])$")
+
+
+def semester_bounds(semester: str) -> tuple[datetime.date, datetime.date]:
+    """'2022-1' -> 1 January to 30 June 2022; '2022-2' -> 1 July to 31 December 2022."""
+    match = SEMESTER.match(semester or "")
+    if not match:
+        raise ServiceError(
+            _("Semestre non valido: %s (formato atteso AAAA-1 per gennaio-giugno, AAAA-2 per luglio-dicembre).")
+            % semester
+        )
+    year, half = int(match[1]), int(match[2])
+    if half == 1:
+        return datetime.date(year, 1, 1), datetime.date(year, 6, 30)
+    return datetime.date(year, 7, 1), datetime.date(year, 12, 31)
+
+
+def _parties(agreement) -> str:
+    parties = [agreement.counterpart, *agreement.other_counterparts.all()]
+    return "; ".join([REGION_NAME, *(f"{c.name} ({c.country})" for c in parties)])
+
+
+TRANSPARENCY_COLUMNS = [
+    Column("reference", gettext_lazy("Codice"), lambda a: a.reference),
+    Column("subject", gettext_lazy("Oggetto"), lambda a: a.title),
+    Column("parties", gettext_lazy("Parti"), _parties),
+    Column("signed_on", gettext_lazy("Data di sottoscrizione"), lambda a: a.signed_on),
+    Column("dgr_number", gettext_lazy("Numero DGR"), lambda a: a.dgr_number),
+    Column("dgr_date", gettext_lazy("Data DGR"), lambda a: a.dgr_date),
+    Column("end_date", gettext_lazy("Scadenza"), lambda a: a.end_date),
+]
+
+
+def transparency_queryset(agreements: QuerySet, semester: str) -> QuerySet:
+    """The agreements concluded (signed) in the semester: the list published every six months under
+    D.Lgs. 33/2013 art. 23. Those signed and later ended stay in their semester's list."""
+    start, end = semester_bounds(semester)
+    return (
+        agreements.filter(signed_on__gte=start, signed_on__lte=end)
+        .select_related("counterpart")
+        .prefetch_related("other_counterparts")
+        .order_by("signed_on", "reference")
+    )
+
+
+# --- plan monitoring -----------------------------------------------------------------------------------------
+
+def _reached(indicator, year):
+    actual = indicator.actual_by_year.get(year)
+    target = getattr(indicator, f"target_{year}")
+    return round(100 * actual.value / target) if actual and target else None
+
+
+def _actual(year):
+    return lambda i: i.actual_by_year[year].value if year in i.actual_by_year else None
+
+
+def _plan_columns() -> list[Column]:
+    columns = [
+        Column("indicator", gettext_lazy("N."), lambda i: i.number),
+        Column("name", gettext_lazy("Indicatore"), lambda i: i.name),
+        Column("expected_result", gettext_lazy("Risultato atteso"), lambda i: i.expected_result),
+        Column("objectives", gettext_lazy("Obiettivi"),
+               lambda i: "; ".join(str(o.number) for o in i.objectives.all())),
+    ]
+    for year in PLAN_YEARS:
+        columns += [
+            Column(f"target_{year}", format_lazy("{} {}", gettext_lazy("Target"), year),
+                   lambda i, y=year: getattr(i, f"target_{y}")),
+            Column(f"actual_{year}", format_lazy("{} {}", gettext_lazy("Rilevato"), year), _actual(year)),
+            Column(f"reached_{year}_pct", format_lazy("{} {}", gettext_lazy("% del target"), year),
+                   lambda i, y=year: _reached(i, y)),
+        ]
+    return columns
+
+
+PLAN_COLUMNS = _plan_columns()
+
+
+PLAN_ACTION_COLUMNS = [
+    Column("action", gettext_lazy("N."), lambda a: a.number),
+    Column("short_title", gettext_lazy("Azione"), lambda a: a.short_title),
+    Column("timing", gettext_lazy("Tempistica"), lambda a: a.timing),
+    Column("sectors", gettext_lazy("Settori coinvolti"), lambda a: "; ".join(s.name for s in a.sectors.all())),
+    Column("agreements_count", gettext_lazy("Numero accordi"), lambda a: len(a.linked_agreements)),
+    Column("agreements", gettext_lazy("Accordi (stato)"),
+           lambda a: "; ".join(f"{x.reference} ({x.status})" for x in a.linked_agreements),
+           lambda a: "; ".join(f"{x.reference} ({x.get_status_display()})" for x in a.linked_agreements)),
+]
+
+
+# --- writers -------------------------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(stream, headers: list[str], rows: list[list]) -> int:
+    """Comma-separated, UTF-8, ISO dates, empty for no value. Returns the number of data rows."""
+    writer = csv.writer(stream)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_text(value) for value in row])
+    return len(rows)
+
+
+def _ods_cell(value) -> TableCell:
+    if value is None or value == "":
+        return TableCell()
+    if isinstance(value, datetime.date):
+        cell = TableCell(valuetype="date", datevalue=value.isoformat())
+        cell.addElement(P(text=value.strftime("%d/%m/%Y")))
+        return cell
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        cell = TableCell(valuetype="float", value=value)
+        cell.addElement(P(text=str(value)))
+        return cell
+    cell = TableCell(valuetype="string")
+    cell.addElement(P(text=str(value)))
+    return cell
+
+
+def ods_bytes(sheet_name: str, headers: list[str], rows: list[list]) -> bytes:
+    """One sheet: a header row then the rows; dates as date cells, numbers as numbers."""
+    document = OpenDocumentSpreadsheet()
+    sheet = Table(name=sheet_name)
+    sheet.addElement(TableColumn(numbercolumnsrepeated=len(headers)))
+    for values in [headers, *rows]:
+        row = TableRow()
+        for value in values:
+            row.addElement(_ods_cell(value))
+        sheet.addElement(row)
+    document.spreadsheet.addElement(sheet)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,26 @@
+from django.urls import path, register_converter
+
+from agreements.exports import views as export_views
+
+
+class SheetFormat:
+    regex = "csv|ods"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(SheetFormat, "sheet")
+
+app_name = "exports"
+urlpatterns = [
+    path("", export_views.index, name="index"),
+    path("registro.<sheet:fmt>", export_views.register, name="register"),
+    path("trasparenza.<sheet:fmt>", export_views.transparency, name="transparency"),
+    path("piano-indicatori.csv", export_views.plan_csv, name="plan_csv"),
+    path("piano-azioni.csv", export_views.plan_actions_csv, name="plan_actions_csv"),
+    path("chiave-api/", export_views.api_key, name="api_key"),
+]

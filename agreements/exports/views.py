@@ -1,0 +1,125 @@
+"""Downloads: the register (CSV, ODS) with the register's filters, the six-monthly transparency list, the plan
+monitoring. Every download holds only the agreements the user may see."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from agreements.accounts.services import api_token_issue, api_token_revoke, has_api_token
+from agreements.common import dates
+from agreements.common.access import visible_agreements
+from agreements.common.errors import ServiceError
+from agreements.common.guards import require_page_role
+from agreements.exports.tables import (
+    PLAN_ACTION_COLUMNS,
+    PLAN_COLUMNS,
+    REGISTER_COLUMNS,
+    TRANSPARENCY_COLUMNS,
+    ods_bytes,
+    register_filtered,
+    table,
+    transparency_queryset,
+    write_csv,
+)
+from agreements.plan.selectors import plan_actions, plan_indicators
+
+ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
+FIRST_SEMESTER = (2022, 1)  # the first semester of the plan 2022-2023
+
+
+def _download(headers, rows, *, fmt: str, filename: str, sheet: str) -> HttpResponse:
+    if fmt == "ods":
+        response = HttpResponse(ods_bytes(sheet, headers, rows), content_type=ODS_TYPE)
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        write_csv(response, headers, rows)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response
+
+
+def semesters(today: datetime.date) -> list[str]:
+    """The semesters from the plan's first to the current one, newest first ('2025-1', '2024-2', ...)."""
+    year, half = FIRST_SEMESTER
+    current = (today.year, 1 if today.month <= 6 else 2)
+    found = []
+    while (year, half) <= current:
+        found.append(f"{year}-{half}")
+        year, half = (year, 2) if half == 1 else (year + 1, 1)
+    return found[::-1]
+
+
+def _index(request, *, error: str = "", status: int = 200):
+    today = dates.today()
+    context = {"semesters": semesters(today), "error": error, "query": request.GET.urlencode()}
+    return render(request, "exports/index.html", context, status=status)
+
+
+@login_required
+@require_GET
+def index(request):
+    require_page_role(request.user)
+    return _index(request)
+
+
+@login_required
+@require_GET
+def register(request, fmt):
+    require_page_role(request.user)
+    try:
+        agreements = register_filtered(request.user, request.GET)
+    except ServiceError as error:
+        return _index(request, error=str(error), status=400)
+    headers, rows = table(REGISTER_COLUMNS, agreements, human=True)
+    return _download(headers, rows, fmt=fmt, filename=f"registro-accordi-{dates.today().isoformat()}",
+                     sheet=_("Registro"))
+
+
+@login_required
+@require_GET
+def transparency(request, fmt):
+    require_page_role(request.user)
+    semester = request.GET.get("semester", "")
+    try:
+        agreements = transparency_queryset(visible_agreements(request.user), semester)
+        headers, rows = table(TRANSPARENCY_COLUMNS, agreements, human=True)
+    except ServiceError as error:
+        return _index(request, error=str(error), status=400)
+    return _download(headers, rows, fmt=fmt, filename=f"accordi-trasparenza-{semester}",
+                     sheet=_("Accordi %(semester)s") % {"semester": semester})
+
+
+@login_required
+@require_GET
+def plan_csv(request):
+    require_page_role(request.user)
+    headers, rows = table(PLAN_COLUMNS, plan_indicators(), human=True)
+    return _download(headers, rows, fmt="csv", filename="monitoraggio-piano-indicatori", sheet="")
+
+
+@login_required
+@require_GET
+def plan_actions_csv(request):
+    require_page_role(request.user)
+    headers, rows = table(PLAN_ACTION_COLUMNS, plan_actions(visible_agreements(request.user)), human=True)
+    return _download(headers, rows, fmt="csv", filename="monitoraggio-piano-azioni", sheet="")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key(request):
+    """The user's own API key: generate a new one (shown once, the old one stops working) or revoke it."""
+    require_page_role(request.user)
+    new_key = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            api_token_revoke(user=request.user, actor=request.user)
+            messages.success(request, _("La chiave API è stata revocata."))
+            return redirect("exports:api_key")
+        new_key = api_token_issue(user=request.user, actor=request.user).key
+    context = {"has_key": new_key is not None or has_api_token(request.user), "new_key": new_key}
+    return render(request, "exports/api_key.html", context)

@@ -1,0 +1,290 @@
+"""The e-mail outbox: a message is a row written in the caller's transaction; the relay sends it.
+
+States: queued -> sending -> sent; a temporary SMTP failure (4xx, connection refused, timeout) -> retrying with
+exponential backoff; a permanent one (5xx) or too many attempts -> failed, an incident an administrator sees on
+the outbox page and may retry.
+
+Delivery is at least once, never lost: the relay claims one row at a time (SELECT ... FOR UPDATE SKIP LOCKED, so
+concurrent relays never take the same row), commits it as `sending` with a lease, sends it, then marks it sent.
+A worker killed while sending leaves the row `sending`; when the lease runs out another relay takes it again
+and resends it with the same Message-ID, so the rare duplicate (killed after the server accepted the message and
+before the row was marked) is recognisable as the same message.
+
+After a commit that queued messages, `relay_soon` asks a worker to relay now. The broker may be down: the row
+is the truth and the beat's relay every minute sends it anyway, so publishing fails fast and quietly and is not
+tried again for a while; a web request never waits on a dead broker.
+"""
+
+import contextlib
+import datetime
+import logging
+import smtplib
+import socket
+import time
+from collections import Counter
+
+from celery import current_app
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connections, router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agreements.common.audit import audit_record
+from agreements.common.enqueue import RELAY_OUTBOX, send_now
+from agreements.common.errors import InvalidStateError, PermissionDeniedError
+from agreements.common.roles import Role, has_role
+from agreements.health.services import heartbeat_record
+from agreements.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+State = OutboxMessage.State
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = datetime.timedelta(minutes=1)  # 1, 2, 4, ... minutes between attempts
+BACKOFF_MAX = datetime.timedelta(hours=6)
+KICK_INTERVAL = 1.0  # seconds: at most one "relay now" per process per second
+BROKER_DOWN_PAUSE = 60.0  # seconds without trying the broker after it failed once
+
+
+def message_id_for(key: str) -> str:
+    """A stable Message-ID per outbox row, so a resend after a crash is recognisable."""
+    return f"<{key}@intese.regione>"
+
+
+def outbox_enqueue(*, key: str, to: list[str], subject: str, text: str, html: str = "", agreement=None,
+                   reminder=None) -> OutboxMessage:
+    """Queue one message, once per key: a second call with the same key returns the existing row."""
+    message, created = OutboxMessage.objects.get_or_create(
+        message_id=message_id_for(key),
+        defaults={
+            "to": list(to), "subject": subject[:300], "body_text": text, "body_html": html,
+            "agreement": agreement, "reminder": reminder, "next_attempt_at": timezone.now(),
+        },
+    )
+    if created:
+        relay_soon()
+    return message
+
+
+# --- Asking a worker to relay now ----------------------------------------------------------------------------
+
+_kick = {"last": 0.0, "broker_down_until": 0.0}
+
+
+def relay_soon() -> None:
+    """After the current transaction commits, ask a worker to relay (never inside an open transaction)."""
+    transaction.on_commit(_publish_relay)
+
+
+def _publish_relay() -> None:
+    now = time.monotonic()
+    if now < _kick["broker_down_until"] or now - _kick["last"] < KICK_INTERVAL:
+        return
+    _kick["last"] = now
+    try:
+        # No connection retries: a refused connection fails at once, a half-open broker after the socket
+        # timeout (3 s), instead of kombu's default retry loop.
+        with current_app.connection_for_write(transport_options={"max_retries": 0}) as connection:
+            send_now(RELAY_OUTBOX, retry=False, connection=connection)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the beat relays the row later
+        _kick["broker_down_until"] = time.monotonic() + BROKER_DOWN_PAUSE
+        logger.warning("Broker unavailable, the outbox will be relayed by the periodic task: %s", exc)
+
+
+# --- The relay -----------------------------------------------------------------------------------------------
+
+def lease() -> datetime.timedelta:
+    """How long a row stays claimed by one relay: enough for one SMTP exchange (each step bounded by
+    EMAIL_TIMEOUT). After it, the row counts as abandoned by a dead worker and is taken again."""
+    return datetime.timedelta(seconds=3 * (getattr(settings, "EMAIL_TIMEOUT", None) or 10) + 5)
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+_CLAIM_SQL = """
+{mark}UPDATE {table} SET state = 'sending', attempts = attempts + 1, next_attempt_at = %s,
+       last_error = CASE WHEN state = 'sending' THEN %s ELSE last_error END
+WHERE id = (
+    SELECT id FROM {table}
+    WHERE state IN ('queued', 'retrying', 'sending') AND next_attempt_at <= %s
+    ORDER BY next_attempt_at  -- the partial index outbox_due: no sort
+    LIMIT 1 {skip_locked}
+)
+RETURNING *
+"""
+# On PostgreSQL the previous message is marked sent in the same statement that claims the next one: one round
+# trip per message instead of two, with the same guard as _mark (our claim, not taken again by another relay).
+_MARK_SENT_CTE = """WITH sent AS (
+    UPDATE {table} SET state = 'sent', sent_at = %s, last_error = ''
+    WHERE id = %s AND state = 'sending' AND attempts = %s
+)
+"""
+
+
+def _claim(now: datetime.datetime, *, sent: OutboxMessage | None = None) -> OutboxMessage | None:
+    """Take the next due row for this relay, committed as `sending` with a lease; None when nothing is due.
+    `sent` is the message this relay just delivered, marked sent first.
+
+    One statement, in autocommit: the row is picked with FOR UPDATE SKIP LOCKED (concurrent relays never take the
+    same row, and never wait for each other) and updated in the same statement. A `sending` row whose lease ran
+    out was left by a relay that died mid-send: it is taken again (the server may have accepted it already)."""
+    db = connections[router.db_for_write(OutboxMessage)]
+    table = db.ops.quote_name(OutboxMessage._meta.db_table)
+    skip_locked = "FOR UPDATE SKIP LOCKED" if db.features.has_select_for_update_skip_locked else ""
+    mark, mark_params = "", []
+    if sent is not None:
+        if db.vendor == "postgresql":
+            mark, mark_params = _MARK_SENT_CTE.format(table=table), [timezone.now(), sent.pk, sent.attempts]
+        else:
+            _mark(sent, state=State.SENT, sent_at=timezone.now(), last_error="")
+    sql = _CLAIM_SQL.format(mark=mark, table=table, skip_locked=skip_locked)
+    interrupted = _("Invio interrotto (processo terminato); nuovo invio con lo stesso Message-ID.")
+    while True:
+        claimed = list(OutboxMessage.objects.raw(sql, [*mark_params, now + lease(), interrupted, now]))
+        mark, mark_params = "", []
+        sql = _CLAIM_SQL.format(mark="", table=table, skip_locked=skip_locked)
+        if not claimed:
+            return None
+        message = claimed[0]
+        if message.attempts <= MAX_ATTEMPTS:
+            return message
+        # Taken again after dying mid-send MAX_ATTEMPTS times: a message that kills its relay is an incident.
+        _mark(message, state=State.FAILED)
+
+
+def classify(exc: BaseException) -> tuple[bool, str]:
+    """(permanent, text) for a sending error: 5xx answers are permanent; 4xx, refused connections and
+    timeouts are temporary; anything unknown is retried until MAX_ATTEMPTS."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        text = "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+                         for rcpt, (code, msg) in exc.recipients.items())
+        return any(code >= 500 for code in codes), text
+    if isinstance(exc, smtplib.SMTPResponseException):
+        msg = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return exc.smtp_code >= 500, f"{exc.smtp_code} {msg}"
+    if isinstance(exc, ConnectionRefusedError | TimeoutError | socket.timeout | smtplib.SMTPServerDisconnected
+                  | ConnectionError | OSError):
+        return False, f"{exc.__class__.__name__}: {exc}"
+    return False, f"{exc.__class__.__name__}: {exc}"
+
+
+def _as_email(message: OutboxMessage, connection) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=message.subject, body=message.body_text, from_email=settings.DEFAULT_FROM_EMAIL, to=message.to,
+        headers={"Message-ID": message.message_id}, connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    return email
+
+
+def _mark(message: OutboxMessage, **values) -> None:
+    """Write the outcome, unless another relay took the row again meanwhile (our lease ran out)."""
+    OutboxMessage.objects.filter(pk=message.pk, state=State.SENDING, attempts=message.attempts).update(**values)
+
+
+def _send(message: OutboxMessage, connection, now: datetime.datetime) -> str:
+    try:
+        connection.open()  # no-op while the connection is open: one SMTP session for the whole pass
+        _as_email(message, connection).send()
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        permanent, text = classify(exc)
+        try:
+            connection.close()  # start the next message on a fresh session
+        except Exception:  # noqa: BLE001
+            pass
+        if permanent or message.attempts >= MAX_ATTEMPTS:
+            _mark(message, state=State.FAILED, last_error=text[:2000])
+            logger.error("Outbox %s failed: %s", message.message_id, text)
+            return State.FAILED
+        _mark(message, state=State.RETRYING, last_error=text[:2000], next_attempt_at=now + backoff(message.attempts))
+        logger.warning("Outbox %s will be retried: %s", message.message_id, text)
+        return State.RETRYING
+    return State.SENT  # marked by the caller (with the next claim)
+
+
+def relay_due(*, now: datetime.datetime | None = None, limit: int | None = None,
+              budget_seconds: float = 50.0) -> dict:
+    """Send due outbox rows one by one until none is due, `limit` rows were handled or the time budget is spent.
+    `now` fixes the clock (tests); by default the real time is read for each row. Returns counts per outcome
+    and "more": True when it stopped with rows still due."""
+    clock = (lambda: now) if now is not None else timezone.now
+    stats = Counter()
+    stop_at = time.monotonic() + budget_seconds
+    connection = get_connection(fail_silently=False)
+    more = False
+    with _relaxed_commits():
+        try:
+            sent = None  # delivered, to be marked sent with the next claim
+            while True:
+                if (limit is not None and sum(stats.values()) >= limit) or time.monotonic() > stop_at:
+                    more = True
+                    break
+                message = _claim(clock(), sent=sent)
+                sent = None
+                if message is None:
+                    break
+                outcome = _send(message, connection, clock())
+                stats[outcome] += 1
+                if outcome == State.SENT:
+                    sent = message
+            if sent is not None:
+                _mark(sent, state=State.SENT, sent_at=timezone.now(), last_error="")
+        finally:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001
+                pass
+    return {**{str(k): v for k, v in stats.items()}, "more": more}
+
+
+@contextlib.contextmanager
+def _relaxed_commits():
+    """On PostgreSQL, the relay's own commits (claim, mark) do not wait for the disk flush. A worker killed at any
+    point loses nothing (the server has every commit); only a crash of the database server itself could forget the
+    last few marks, and those rows would be sent again after their lease, with the same Message-ID. Waiting for a
+    flush twice per message would otherwise bound the relay's throughput by the disk, not by SMTP."""
+    db = connections[router.db_for_write(OutboxMessage)]
+    relaxed = db.vendor == "postgresql" and not db.in_atomic_block
+    if relaxed:
+        with db.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        if relaxed:
+            with db.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+
+
+# --- Administrator actions -----------------------------------------------------------------------------------
+
+@transaction.atomic
+def outbox_retry(*, message: OutboxMessage, actor) -> OutboxMessage:
+    """An administrator sends a failed (or waiting) message again now, with the same Message-ID."""
+    if not has_role(actor, Role.ADMIN):
+        raise PermissionDeniedError(_("Solo un amministratore può ritentare l'invio."))
+    message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    if message.state not in (State.FAILED, State.RETRYING):
+        raise InvalidStateError(_("Il messaggio non è in errore: non c'è nulla da ritentare."))
+    previous = {"state": message.state, "attempts": message.attempts, "last_error": message.last_error}
+    message.state, message.attempts, message.next_attempt_at = State.QUEUED, 0, timezone.now()
+    message.save(update_fields=["state", "attempts", "next_attempt_at"])
+    audit_record(actor=actor, agreement=message.agreement, action="outbox_retry",
+                 detail={"message_id": message.message_id, "to": ", ".join(message.to), **previous})
+    relay_soon()
+    return message
+
+
+def relay_job() -> dict:
+    """The periodic relay (worker): relay what is due, record the heartbeat, and carry on at once when the time
+    budget ran out with rows still due instead of waiting for the beat."""
+    result = relay_due()
+    heartbeat_record("relay_outbox", **result)
+    if result["more"]:
+        relay_soon()
+    return result

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from . import plan_views
-
-app_name = "plan"
-urlpatterns = [
-    path("", plan_views.plan_monitoring, name="monitoring"),
-    path("valori/", plan_views.actual_record, name="actual_record"),
-]

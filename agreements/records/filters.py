@@ -1,0 +1,89 @@
+"""The register's search, filters and sorting (django-filter). The base queryset comes from
+selectors.register_agreements, so visibility is applied before any filter."""
+
+import django_filters as df
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import Action, Agreement, AgreementKind, Sector, Status
+from agreements.records.selectors import register_countries, search_agreements
+
+
+def _country_choices():
+    return [(country, country) for country in register_countries()]
+
+
+class StableOrderingFilter(df.OrderingFilter):
+    """Sorting by a column with equal values (state, country) must not shuffle rows between pages."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        return qs.order_by(*qs.query.order_by, "-id") if value else qs
+
+
+class RegisterFilter(df.FilterSet):
+    q = df.CharFilter(
+        label=_("Cerca"), method="filter_search", help_text=_("Codice, titolo, controparte o Paese")
+    )
+    kind = df.ChoiceFilter(label=_("Tipo"), choices=AgreementKind.choices, empty_label=_("Tutti i tipi"))
+    status = df.ChoiceFilter(label=_("Stato"), choices=Status.choices, empty_label=_("Tutti gli stati"))
+    country = df.ChoiceFilter(
+        label=_("Paese"), field_name="counterpart__country", choices=_country_choices, empty_label=_("Tutti i Paesi")
+    )
+    dg = df.ModelChoiceFilter(
+        label=_("DG coinvolta"), queryset=Sector.objects.filter(is_dg=True).only("id", "name"),
+        method="filter_dg", empty_label=_("Tutte le DG"),
+    )
+    plan_action = df.ModelChoiceFilter(
+        label=_("Azione del piano"), queryset=Action.objects.only("id", "number", "short_title"),
+        method="filter_plan_action", empty_label=_("Tutte le azioni"),
+    )
+    expiring_before = df.DateFilter(
+        label=_("In scadenza entro il"), field_name="end_date", lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    ordering = StableOrderingFilter(
+        label=_("Ordina per"),
+        fields=(
+            ("reference", "reference"),
+            ("title", "title"),
+            ("kind", "kind"),
+            ("counterpart__name", "counterpart"),
+            ("counterpart__country", "country"),
+            ("status", "status"),
+            ("signed_on", "signed_on"),
+            ("end_date", "end_date"),
+        ),
+        field_labels={
+            "reference": _("Codice"),
+            "title": _("Titolo"),
+            "kind": _("Tipo"),
+            "counterpart__name": _("Controparte"),
+            "counterpart__country": _("Paese"),
+            "status": _("Stato"),
+            "signed_on": _("Firma"),
+            "end_date": _("Scadenza"),
+        },
+    )
+
+    class Meta:
+        model = Agreement
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read the countries once per page: a callable would run again for validation and for rendering.
+        self.filters["country"].extra["choices"] = _country_choices()
+
+    def filter_search(self, qs, name, value):
+        return search_agreements(qs, value)
+
+    # Exists() rather than a join on the many-to-many tables: no duplicate rows, no DISTINCT over the page.
+    def filter_dg(self, qs, name, value):
+        through = Agreement.dgs.through
+        return qs.filter(Exists(through.objects.filter(agreement_id=OuterRef("pk"), sector_id=value.pk)))
+
+    def filter_plan_action(self, qs, name, value):
+        through = Agreement.plan_actions.through
+        return qs.filter(Exists(through.objects.filter(agreement_id=OuterRef("pk"), action_id=value.pk)))

@@ -1,0 +1,190 @@
+"""Forms of the office's pages. They check the shape of the input (required, numbers, known codes); the services
+decide what is valid for the agreement, and the views show the services' refusals next to the form."""
+
+from django import forms
+from django.conf.locale import LANG_INFO
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from agreements.common.roles import Role
+from agreements.models import Action, AgreementKind, Counterpart, RenewalClause, Sector, Signatory
+from agreements.records.services import Closure
+
+
+def _codes(text: str) -> list[str]:
+    return [code.strip().lower() for code in text.replace(";", ",").split(",") if code.strip()]
+
+
+class LanguageListField(forms.CharField):
+    """Languages as ISO 639-1 codes separated by commas ("it, fr"), stored as a list."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault("help_text", _("Codici ISO 639-1 separati da virgola, per esempio: it, fr"))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        codes = _codes(super().to_python(value) or "")
+        unknown = [code for code in codes if code not in LANG_INFO or len(code) != 2]
+        if unknown:
+            raise forms.ValidationError(
+                _("Codice di lingua sconosciuto: %(codes)s"), params={"codes": ", ".join(unknown)}, code="language"
+            )
+        return list(dict.fromkeys(codes))
+
+
+class TextListField(forms.CharField):
+    """Short labels separated by commas (subject areas), stored as a list."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        return [item.strip() for item in (super().to_python(value) or "").split(",") if item.strip()]
+
+
+def directors():
+    return get_user_model().objects.filter(groups__name=Role.DIRECTOR, is_active=True).order_by("username")
+
+
+class DirectorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+class RecordFieldsForm(forms.Form):
+    """The fields a proposal and an edit of the record share."""
+
+    title = forms.CharField(label=_("Titolo"), max_length=300)
+    counterpart = forms.ModelChoiceField(
+        label=_("Controparte"), queryset=Counterpart.objects.order_by("name"), empty_label=_("Scegli la controparte")
+    )
+    dgs = forms.ModelMultipleChoiceField(
+        label=_("DG da consultare"), queryset=Sector.objects.filter(is_dg=True).order_by("name"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    plan_actions = forms.ModelMultipleChoiceField(
+        label=_("Azioni del piano"), queryset=Action.objects.order_by("number"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    languages = LanguageListField(label=_("Lingue del testo"), initial="it")
+    authentic_languages = LanguageListField(
+        label=_("Versioni ugualmente autentiche"), required=False,
+        help_text=_("Se vuoto, tutte le lingue del testo"),
+    )
+    subject_areas = TextListField(
+        label=_("Ambiti di cooperazione"), required=False, max_length=500,
+        help_text=_("Separati da virgola, per esempio: ricerca, cultura"),
+    )
+    binding = forms.BooleanField(
+        label=_("Testo vincolante"), required=False, initial=True,
+        help_text=_("Per memorandum, protocolli e lettere d'intenti: segue approvazione, notifica e ratifica"),
+    )
+    director = DirectorChoiceField(
+        label=_("Dirigente responsabile"), queryset=directors(), required=False, empty_label=_("Nessuno")
+    )
+    duration_months = forms.IntegerField(label=_("Durata (mesi)"), min_value=1, max_value=1200, required=False)
+    renewal_clause = forms.ChoiceField(
+        label=_("Clausola di rinnovo"), choices=RenewalClause.choices, initial=RenewalClause.EXPRESS
+    )
+    renewal_notice_days = forms.IntegerField(
+        label=_("Preavviso di disdetta (giorni)"), min_value=1, max_value=3650, required=False,
+        help_text=_("Obbligatorio per il rinnovo tacito"),
+    )
+    consultation_days = forms.IntegerField(label=_("Giorni per il parere DG"), min_value=1, max_value=120, initial=15)
+    estimated_cost = forms.DecimalField(
+        label=_("Costo stimato (EUR)"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "languages" in data and not data.get("authentic_languages"):
+            data["authentic_languages"] = data["languages"]
+        return data
+
+
+class ProposalForm(RecordFieldsForm):
+    kind = forms.ChoiceField(label=_("Tipo"), choices=AgreementKind.choices)
+
+    field_order = ["kind", "title", "counterpart"]
+
+
+class AgreementEditForm(RecordFieldsForm):
+    """The record, with the version the user loaded: a concurrent edit is refused by the service."""
+
+    cost_notes = forms.CharField(label=_("Note sui costi"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    implementation_notes = forms.CharField(
+        label=_("Note di attuazione"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    @classmethod
+    def initial_for(cls, agreement) -> dict:
+        initial = {name: getattr(agreement, name) for name in cls.base_fields if name not in ("dgs", "plan_actions")}
+        initial.update(
+            counterpart=agreement.counterpart_id,
+            director=agreement.director_id,
+            dgs=[dg.pk for dg in agreement.dgs.all()],
+            plan_actions=[action.pk for action in agreement.plan_actions.all()],
+        )
+        return initial
+
+    def service_values(self) -> dict:
+        values = dict(self.cleaned_data)
+        values.pop("version")
+        return values
+
+
+class ArticleForm(forms.Form):
+    number = forms.IntegerField(label=_("Articolo n."), min_value=1, max_value=999)
+    heading_it = forms.CharField(label=_("Rubrica (italiano)"), max_length=200)
+    text_it = forms.CharField(label=_("Testo (italiano)"), widget=forms.Textarea(attrs={"rows": 5}))
+    heading_other = forms.CharField(label=_("Rubrica (altra lingua)"), max_length=200, required=False)
+    text_other = forms.CharField(
+        label=_("Testo (altra lingua)"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+ArticleFormSet = forms.formset_factory(ArticleForm, extra=1, can_delete=True)
+
+
+class SignatoryForm(forms.Form):
+    side = forms.ChoiceField(label=_("Parte"), choices=Signatory.Side.choices)
+    name = forms.CharField(label=_("Nome"), max_length=200)
+    role = forms.CharField(label=_("Carica"), max_length=200)
+
+
+SignatoryFormSet = forms.formset_factory(SignatoryForm, extra=2, can_delete=True)
+
+
+def formset_rows(formset) -> list[dict]:
+    """The filled, not deleted rows of a valid formset, in order."""
+    return [
+        {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
+class CloseForm(forms.Form):
+    closure = forms.ChoiceField(
+        label=_("Chiusura"),
+        choices=[
+            (Closure.WITHDRAW, _("Ritira")),
+            (Closure.ARCHIVE, _("Archivia")),
+            (Closure.TERMINATE, _("Recesso (accordo in vigore)")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Motivazione"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class RenewalDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motivazione della decisione di non rinnovare"), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

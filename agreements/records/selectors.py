@@ -1,0 +1,415 @@
+"""Every read the views, the API and the exports need, shaped for the page and filtered by visibility."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext_lazy as _
+
+from agreements.common import dates, tasks
+from agreements.common.access import agreement_for, visible_agreements
+from agreements.common.roles import Role, has_role, sees_everything, user_dg_id
+from agreements.common.statuses import ENDED_STATUSES, STOPPED_STATUSES
+from agreements.common.tasks import OpenTask
+from agreements.documents.selectors import WRITER_ROLES, versions_for
+from agreements.models import (
+    Agreement,
+    AuditEvent,
+    Counterpart,
+    Opinion,
+    OpinionKind,
+    OutboxMessage,
+    RenewalClause,
+    Sector,
+    Signatory,
+    Status,
+)
+from agreements.models.agreement import ObservationsOutcome
+from agreements.reminders.selectors import agreement_reminders
+
+# --- Register ------------------------------------------------------------------------------------------------
+
+REGISTER_PAGE_SIZE = 25
+
+
+def register_agreements(user) -> QuerySet[Agreement]:
+    """The register's rows: what the user may see, with what each row shows joined or prefetched, so a page costs
+    the same few queries whatever the number of agreements. Filters and sorting come from records/filters.py."""
+    return (
+        visible_agreements(user)
+        .select_related("counterpart")
+        .prefetch_related(Prefetch("dgs", queryset=Sector.objects.only("id", "code", "name")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def search_agreements(qs: QuerySet[Agreement], text: str) -> QuerySet[Agreement]:
+    """Each word must match the reference, the title, the counterpart's name (either form) or its country."""
+    for word in text.split():
+        qs = qs.filter(
+            Q(reference__icontains=word)
+            | Q(title__icontains=word)
+            | Q(counterpart__name__icontains=word)
+            | Q(counterpart__name_local__icontains=word)
+            | Q(counterpart__country__icontains=word)
+        )
+    return qs
+
+
+def register_countries() -> list[str]:
+    return list(Counterpart.objects.order_by("country").values_list("country", flat=True).distinct())
+
+
+# --- Agreement page ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineStep:
+    key: str
+    label: str
+    state: str  # done, current, next, stopped (the procedure ended here) or skipped (never reached)
+    date: datetime.date | None = None  # when the step was done
+    due: datetime.date | None = None  # the step's deadline, for the current and the next steps
+    note: str = ""
+
+    STATE_LABELS = {
+        "done": _("completato"),
+        "current": _("in corso"),
+        "next": _("da fare"),
+        "stopped": _("interrotto"),
+        "skipped": _("non svolto"),
+    }
+
+    @property
+    def state_label(self):
+        return self.STATE_LABELS[self.state]
+
+
+STEP_OF_STATUS = {
+    Status.PROPOSAL: "proposal",
+    Status.NEGOTIATION: "negotiation",
+    Status.CONSULTATION: "consultation",
+    Status.APPROVAL: "approval",
+    Status.GIUNTA: "giunta",
+    Status.NOTIFICATION: "notification",
+    Status.OBSERVATIONS: "observations",
+    Status.SIGNATURE: "signature",
+    Status.RATIFICATION: "ratification",
+    Status.PUBLICATION: "publication",
+    Status.IN_FORCE: "in_force",
+}
+
+
+def non_renewal_deadline(agreement: Agreement) -> datetime.date | None:
+    """Under a tacit-renewal clause, the last day to give notice of non-renewal."""
+    if agreement.renewal_clause != RenewalClause.TACIT or not agreement.end_date or not agreement.renewal_notice_days:
+        return None
+    return agreement.end_date - datetime.timedelta(days=agreement.renewal_notice_days)
+
+
+def _consultation_dates(agreement: Agreement, opinions) -> tuple[datetime.date | None, datetime.date | None]:
+    """(due date, date closed) of the current consultation round, from its opinions."""
+    current = [o for o in opinions if o.round == agreement.consultation_round]
+    if not current:
+        return None, None
+    due = max(o.due_date for o in current)
+    if any(o.kind == OpinionKind.PENDING for o in current):
+        return due, None
+    given = [timezone.localdate(o.given_at) for o in current if o.given_at]
+    silent = any(o.kind == OpinionKind.SILENT_ASSENT for o in current)
+    return due, max([*given, *([due] if silent else [])], default=due)
+
+
+def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
+    """The procedure for this agreement's kind, each step done, current or next, with dates derived from the
+    record: what was done when, and the legal deadlines ahead (consultation, 30-day wait, expiry)."""
+    a = agreement
+    consultation_due, consultation_done = _consultation_dates(a, opinions)
+    steps = [
+        ("proposal", _("Proposta"), timezone.localdate(a.created_at) if a.created_at else None, None, ""),
+        ("negotiation", _("Negoziazione testo"), a.text_agreed_on, None, ""),
+    ]
+    if a.consultation_round or opinions or a.status == Status.CONSULTATION:
+        steps.append(("consultation", _("Consultazione DG"), consultation_done, consultation_due, ""))
+    steps.append(("approval", _("Approvazione dirigente"), a.approved_on, None, ""))
+    if a.is_binding:
+        notices = [a.notice_government_date, a.notice_assembly_date]
+        observations_due = None
+        observations_note = ""
+        if a.needs_full_powers:
+            observations_note = _("Per un accordo con uno Stato estero la firma attende i pieni poteri.")
+        elif a.notice_government_date:
+            observations_due = dates.observations_last_day(a.notice_government_date)
+        observations_done = a.observations_date or (
+            observations_due if a.observations_outcome == ObservationsOutcome.SILENCE else None
+        )
+        steps += [
+            ("giunta", _("Delibera di Giunta"), a.dgr_date, None, a.dgr_number and _("DGR %s") % a.dgr_number),
+            ("notification", _("Notifica al Governo e informativa all'Assemblea"),
+             max(notices) if all(notices) else None, None, ""),
+            ("observations", _("Attesa osservazioni (30 giorni)"), observations_done, observations_due,
+             observations_note),
+        ]
+    steps.append(("signature", _("Firma"), a.signed_on, None, a.signature_place))
+    if a.is_binding:
+        steps.append(("ratification", _("Ratifica dell'Assemblea legislativa"), a.ratification_date, None,
+                      a.ratification_act))
+    steps.append(("publication", _("Pubblicazione nel BURERT"), a.published_on, None, a.burert_reference))
+    steps.append(("in_force", _("In vigore"), a.entry_into_force, None, ""))
+    notice_by = non_renewal_deadline(a)
+    end_note = _("Disdetta entro il %s") % date_format(notice_by, "d/m/Y") if notice_by else ""
+    end_label = a.get_status_display() if a.status in ENDED_STATUSES else _("Scadenza")
+    # A renewed or expired agreement ended on its end date; a terminated one (recesso) on a day of its own.
+    ended_on = a.end_date if a.status in (Status.RENEWED, Status.EXPIRED) else None
+    steps.append(("end", end_label, ended_on, a.end_date, end_note))
+
+    keys = [key for key, *_rest in steps]
+    if a.status in ENDED_STATUSES:
+        current, current_state = len(steps) - 1, "done"
+    elif a.status in STOPPED_STATUSES:
+        if a.status == Status.REJECTED:
+            current = keys.index("approval")
+        else:
+            current = next((i for i, step in enumerate(steps) if step[2] is None), len(steps) - 1)
+        current_state = "stopped"
+    else:
+        current, current_state = keys.index(STEP_OF_STATUS[a.status]), "current"
+
+    timeline = []
+    for i, (key, label, done_on, due, note) in enumerate(steps):
+        if i < current:
+            state = "done"
+        elif i == current:
+            state = current_state
+        else:
+            state = "skipped" if current_state == "stopped" else "next"
+        if state == "stopped":
+            note = a.get_status_display() + (f": {a.closed_reason}" if a.closed_reason else "")
+        if key == "in_force" and state == "current":
+            state = "done"  # in force is reached; what lies ahead is the end date
+        elif key == "end" and a.status == Status.IN_FORCE:
+            state = "current"
+        timeline.append(
+            TimelineStep(
+                key=key,
+                label=label,
+                state=state,
+                date=done_on if state in ("done", "current") else None,
+                due=due if state in ("current", "next") else None,
+                note=note or "",
+            )
+        )
+    return timeline
+
+
+def person_name(user) -> str:
+    """A user as the pages name them: full name, else user name; a dash for nobody."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+def _renewal_chain(user, agreement: Agreement) -> list[Agreement]:
+    """The agreements this one renews (oldest first), itself, then its renewals: those the user may see."""
+    visible = visible_agreements(user).only("id", "reference", "title", "status", "end_date", "renews_id")
+    chain, seen = [agreement], {agreement.pk}
+    while chain[0].renews_id and chain[0].renews_id not in seen:
+        previous = visible.filter(pk=chain[0].renews_id).first()
+        if previous is None:
+            break
+        chain.insert(0, previous)
+        seen.add(previous.pk)
+    chain += list(visible.filter(renews=agreement).order_by("created_at"))
+    return chain
+
+
+AUDIT_ACTION_LABELS = {
+    "agreement_create": _("Proposta creata"),
+    "agreement_update": _("Scheda modificata"),
+    "articles_replace": _("Articoli modificati"),
+    "signatories_replace": _("Firmatari modificati"),
+    "text_mark_agreed": _("Testo concordato"),
+    "consultation_deadline_set": _("Scadenza della consultazione modificata"),
+    "opinion_give": _("Parere DG espresso"),
+    "opinions_silent_assent": _("Silenzio-assenso delle DG"),
+    "consultation_close": _("Consultazione chiusa"),
+    "agreement_approve": _("Approvato dal dirigente"),
+    "agreement_send_back": _("Rinviato alla negoziazione"),
+    "agreement_reject": _("Respinto"),
+    "giunta_record": _("Delibera di Giunta registrata"),
+    "notice_government_record": _("Notifica al Governo registrata"),
+    "notice_assembly_record": _("Informativa all'Assemblea registrata"),
+    "observations_open": _("Attesa osservazioni avviata"),
+    "observations_record": _("Risposta del Governo registrata"),
+    "observations_silence": _("Decorsi 30 giorni senza osservazioni"),
+    "observations_close": _("Attesa osservazioni chiusa"),
+    "signature_record": _("Firma registrata"),
+    "ratification_record": _("Ratifica registrata"),
+    "publication_record": _("Pubblicazione registrata"),
+    "agreement_renewed": _("Rinnovato"),
+    "agreement_withdraw": _("Ritirato"),
+    "agreement_archive": _("Archiviato"),
+    "agreement_terminate": _("Recesso"),
+    "renewal_decline": _("Decisione di non rinnovare"),
+    "renewal_create": _("Rinnovo avviato"),
+    "agreement_expire": _("Scaduto"),
+    "agreement_tacit_renewal": _("Rinnovo tacito"),
+}
+
+
+@dataclass
+class AuditLine:
+    event: AuditEvent
+    label: str
+    changes: list[tuple[str, object, object]] = field(default_factory=list)
+
+
+def _audit_lines(agreement: Agreement, limit: int = 200) -> list[AuditLine]:
+    events = AuditEvent.objects.filter(agreement=agreement).select_related("on_behalf_of")[:limit]
+    lines = []
+    for event in events:
+        changes = []
+        for name, (before, after) in (event.changes or {}).items():
+            try:
+                label = Agreement._meta.get_field(name).verbose_name
+            except FieldDoesNotExist:
+                label = name
+            changes.append((label, before, after))
+        lines.append(AuditLine(event, AUDIT_ACTION_LABELS.get(event.action, event.action), changes))
+    return lines
+
+
+def agreement_page(user, reference: str) -> dict:
+    """Everything the agreement page shows, in a fixed number of queries. 404 when the user may not see it."""
+    agreement = agreement_for(user, reference=reference)
+    opinions = list(agreement.opinions.select_related("dg", "given_by").order_by("-round", "dg__name"))
+    task_directory = tasks.directory()
+    signatories = list(agreement.signatories.all())
+    return {
+        "agreement": agreement,
+        "timeline": agreement_timeline(agreement, opinions),
+        "open_tasks": task_directory.for_agreement(agreement, user, opinions),
+        "workflow_links": task_directory.process_links(agreement),
+        "opinions": opinions,
+        "dgs": list(agreement.dgs.all()),
+        "plan_actions": list(agreement.plan_actions.all()),
+        "other_counterparts": list(agreement.other_counterparts.all()),
+        "region_signatories": [s for s in signatories if s.side == Signatory.Side.REGION],
+        "counterpart_signatories": [s for s in signatories if s.side == Signatory.Side.COUNTERPART],
+        "articles": list(agreement.articles.all()),
+        "renewal_chain": _renewal_chain(user, agreement),
+        "audit_lines": _audit_lines(agreement),
+        "non_renewal_deadline": non_renewal_deadline(agreement),
+        "reminders": agreement_reminders(agreement),
+        # For the documents partial (templates/documents/_versions.html).
+        "versions": versions_for(agreement),
+        "can_write": has_role(user, *WRITER_ROLES),
+    }
+
+
+# --- Dashboard -----------------------------------------------------------------------------------------------
+
+EXPIRY_WINDOW_MONTHS = 6
+DASHBOARD_LIST_LIMIT = 50
+
+
+def user_open_tasks(user) -> list[OpenTask]:
+    """The human steps waiting for `user` among the agreements they see, overdue first, then by deadline."""
+    today = dates.today()
+    result = tasks.directory().for_user(user, visible_agreements(user), DASHBOARD_LIST_LIMIT)
+    result.sort(key=lambda t: (not t.overdue, t.due is None, t.due or today, t.task.created))
+    return result
+
+
+@dataclass
+class ExpiringMonth:
+    month: datetime.date  # first day of the month
+    agreements: list
+
+
+def expiring_timeline(user, today: datetime.date) -> list[ExpiringMonth]:
+    """Agreements in force ending in the next six months, month by month (empty months included, so the page
+    reads as a timeline), each with the days left and whether its renewal has started."""
+    horizon = today + relativedelta(months=EXPIRY_WINDOW_MONTHS)
+    renewal_started = Agreement.objects.filter(renews=OuterRef("pk")).exclude(status__in=STOPPED_STATUSES)
+    agreements = list(
+        visible_agreements(user)
+        .filter(status=Status.IN_FORCE, end_date__gte=today, end_date__lte=horizon)
+        .select_related("counterpart")
+        .annotate(renewal_started=Exists(renewal_started))
+        .order_by("end_date", "reference")[:DASHBOARD_LIST_LIMIT]
+    )
+    months = []
+    first = today.replace(day=1)
+    for offset in range(EXPIRY_WINDOW_MONTHS + 1):
+        month = first + relativedelta(months=offset)
+        items = [a for a in agreements if (a.end_date.year, a.end_date.month) == (month.year, month.month)]
+        for agreement in items:
+            agreement.days_left = (agreement.end_date - today).days
+            agreement.notice_by = non_renewal_deadline(agreement)
+        months.append(ExpiringMonth(month, items))
+    return months
+
+
+def status_counts(user) -> list[dict]:
+    """How many agreements the user sees in each state, in the procedure's order (states with none left out)."""
+    counts = dict(
+        visible_agreements(user).order_by().values_list("status").annotate(n=Count("id", distinct=True))
+    )
+    return [{"status": s, "label": s.label, "count": counts[s.value]} for s in Status if counts.get(s.value)]
+
+
+def pending_consultations(user):
+    """Opinions still awaited in the current round of each consultation, for the agreements the user sees;
+    a referent sees only their own DG's."""
+    qs = Opinion.objects.filter(
+        kind=OpinionKind.PENDING,
+        agreement__status=Status.CONSULTATION,
+        round=F("agreement__consultation_round"),
+        agreement__in=visible_agreements(user).values("pk"),
+    )
+    if not sees_everything(user):
+        qs = qs.filter(dg_id=user_dg_id(user))
+    return qs
+
+
+def dashboard_data(user, today: datetime.date | None = None) -> dict:
+    """What the home page shows the user, by role, in a fixed number of queries."""
+    today = today or dates.today()
+    consultations = pending_consultations(user)
+    data = {
+        "today": today,
+        "week_end": today + datetime.timedelta(days=7),
+        "tasks": user_open_tasks(user),
+        "expiring": expiring_timeline(user, today),
+        "counts": status_counts(user),
+        "consultations_by_dg": list(
+            consultations.values("dg_id", "dg__name")
+            .annotate(n=Count("id"), first_due=Min("due_date"))
+            .order_by("first_due", "dg__name")
+        ),
+        "is_referent": has_role(user, Role.DG_REFERENT) and not sees_everything(user),
+        "is_director": has_role(user, Role.DIRECTOR),
+        "is_admin": has_role(user, Role.ADMIN),
+    }
+    if data["is_referent"]:
+        data["my_dg_consultations"] = list(
+            consultations.select_related("agreement__counterpart", "dg").order_by("due_date")[:DASHBOARD_LIST_LIMIT]
+        )
+    if data["is_director"]:
+        data["awaiting_approval"] = list(
+            visible_agreements(user)
+            .filter(status=Status.APPROVAL)
+            .filter(Q(director=user) | Q(director__isnull=True))
+            .exclude(drafted_by=user)
+            .select_related("counterpart", "drafted_by")
+            .order_by("updated_at")[:DASHBOARD_LIST_LIMIT]
+        )
+    if data["is_admin"]:
+        failed = OutboxMessage.objects.filter(state=OutboxMessage.State.FAILED)
+        data["failed_count"] = failed.count()
+        data["failed_emails"] = list(failed.select_related("agreement").order_by("-created_at")[:20])
+    return data

@@ -1,0 +1,362 @@
+"""Every write to an agreement's record: proposal, edits, articles, signatories, closing, renewal, expiry and
+the import of past agreements. One function each, one transaction, one audit event naming the actor.
+
+They know nothing of Viewflow: workflows/services.py calls them when a process starts or is cancelled. The
+write primitives here (`locked`, `require_status`, `write_fields`, `check_date_order`) serve the procedure's
+step services too (agreements/procedure/services.py).
+"""
+
+import datetime
+import re
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from agreements.common import dates
+from agreements.common.audit import audit_record, diff, snapshot
+from agreements.common.errors import InvalidStateError, StaleObjectError
+from agreements.common.errors import ServiceError as ValidationFailed
+from agreements.common.guards import require_role
+from agreements.common.roles import Role
+from agreements.models import (
+    Agreement,
+    AgreementKind,
+    Article,
+    ReferenceCounter,
+    RenewalClause,
+    Signatory,
+    Status,
+)
+from agreements.models.agreement import OPEN_STATUSES, REFERENCE_PREFIX
+
+DGR_NUMBER = re.compile(r"^\d{1,5}/\d{4}$")
+
+# Fields a drafter may edit on the record itself; lifecycle fields change only through their step.
+EDITABLE_FIELDS = (
+    "title",
+    "counterpart",
+    "subject_areas",
+    "languages",
+    "authentic_languages",
+    "binding",
+    "estimated_cost",
+    "cost_notes",
+    "notes",
+    "director",
+    "consultation_days",
+    "duration_months",
+    "renewal_clause",
+    "renewal_notice_days",
+    "implementation_notes",
+)
+
+
+def locked(agreement: Agreement) -> Agreement:
+    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+
+
+def require_status(agreement: Agreement, *statuses):
+    if agreement.status not in statuses:
+        raise InvalidStateError(
+            _("Operazione non possibile: l'accordo %(ref)s è nello stato «%(status)s».")
+            % {"ref": agreement.reference, "status": agreement.get_status_display()}
+        )
+
+
+def write_fields(agreement: Agreement, actor, action: str, values: dict, *, on_behalf_of=None,
+                 detail=None) -> Agreement:
+    """Write `values` on the locked agreement, bump its version and audit the before/after."""
+    before = snapshot(agreement, values.keys())
+    for name, value in values.items():
+        setattr(agreement, name, value)
+    agreement.version = F("version") + 1
+    agreement.save(update_fields=[*values.keys(), "version", "updated_at"])
+    agreement.refresh_from_db(fields=["version"])
+    audit_record(
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        agreement=agreement,
+        action=action,
+        changes=diff(before, snapshot(agreement, values.keys())),
+        detail=detail,
+    )
+    return agreement
+
+
+def next_reference(kind: str, year: int) -> str:
+    prefix = REFERENCE_PREFIX[kind]
+    ReferenceCounter.objects.get_or_create(prefix=prefix, year=year)
+    counter = ReferenceCounter.objects.select_for_update().get(prefix=prefix, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{prefix}-{year}-{counter.last:03d}"
+
+
+def check_date_order(*pairs):
+    """Each pair is (earlier, later, message): refuse when later < earlier."""
+    for earlier, later, message in pairs:
+        if earlier and later and later < earlier:
+            raise ValidationFailed(message)
+
+
+# --- Proposal and record ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    actor,
+    title: str,
+    kind: str,
+    counterpart,
+    dgs=(),
+    plan_actions=(),
+    languages=("it",),
+    authentic_languages=None,
+    subject_areas=(),
+    binding: bool = True,
+    director=None,
+    duration_months: int | None = None,
+    renewal_clause: str = RenewalClause.EXPRESS,
+    renewal_notice_days: int | None = None,
+    consultation_days: int = 15,
+    estimated_cost=None,
+    renews: Agreement | None = None,
+    year: int | None = None,
+) -> Agreement:
+    """A drafter opens a proposal (step 1). The reference code is new and never reused."""
+    require_role(actor, Role.DRAFTER)
+    if kind not in AgreementKind.values:
+        raise ValidationFailed(_("Tipo di accordo sconosciuto: %s") % kind)
+    if not title or not title.strip():
+        raise ValidationFailed(_("Il titolo è obbligatorio."))
+    if renewal_clause == RenewalClause.TACIT and not renewal_notice_days:
+        raise ValidationFailed(_("Per il rinnovo tacito indicare i giorni di preavviso per la disdetta."))
+    if not 1 <= consultation_days <= 120:
+        raise ValidationFailed(_("I giorni per il parere DG devono essere tra 1 e 120."))
+    if director is not None and director.pk == actor.pk:
+        raise ValidationFailed(_("Il dirigente responsabile non può essere chi redige il testo."))
+    agreement = Agreement.objects.create(
+        reference=next_reference(kind, year or dates.today().year),
+        title=title.strip(),
+        kind=kind,
+        binding=binding,
+        counterpart=counterpart,
+        languages=list(languages),
+        authentic_languages=list(authentic_languages if authentic_languages is not None else languages),
+        subject_areas=list(subject_areas),
+        drafted_by=actor,
+        director=director,
+        duration_months=duration_months,
+        renewal_clause=renewal_clause,
+        renewal_notice_days=renewal_notice_days,
+        consultation_days=consultation_days,
+        estimated_cost=estimated_cost,
+        renews=renews,
+        status=Status.NEGOTIATION,
+    )
+    agreement.dgs.set(dgs)
+    agreement.plan_actions.set(plan_actions)
+    audit_record(
+        actor=actor,
+        agreement=agreement,
+        action="agreement_create",
+        detail={"reference": agreement.reference, "kind": kind, "renews": renews.reference if renews else None},
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(*, agreement: Agreement, actor, expected_version: int, **values) -> Agreement:
+    """Edit the record. `expected_version` is the version the user loaded: a concurrent edit is refused."""
+    require_role(actor, Role.DRAFTER)
+    unknown = set(values) - set(EDITABLE_FIELDS) - {"dgs", "plan_actions"}
+    if unknown:
+        raise ValidationFailed(_("Campi non modificabili: %s") % ", ".join(sorted(unknown)))
+    agreement = locked(agreement)
+    if agreement.version != expected_version:
+        raise StaleObjectError(
+            _("L'accordo è stato modificato da un altro utente dopo che lo hai aperto: ricarica la pagina.")
+        )
+    if agreement.status not in OPEN_STATUSES and agreement.status != Status.IN_FORCE:
+        raise InvalidStateError(_("Un accordo chiuso non si modifica."))
+    relations = {name: values.pop(name) for name in ("dgs", "plan_actions") if name in values}
+    detail = {}
+    for name, items in relations.items():
+        before = sorted(getattr(agreement, name).values_list("pk", flat=True))
+        getattr(agreement, name).set(items)
+        after = sorted(getattr(agreement, name).values_list("pk", flat=True))
+        if before != after:
+            detail[name] = [before, after]
+    return write_fields(agreement, actor, "agreement_update", values, detail=detail)
+
+
+@transaction.atomic
+def articles_replace(*, agreement: Agreement, actor, articles: list[dict]) -> Agreement:
+    """The drafter edits the bilingual article list (number, heading_it, text_it, heading_other, text_other)."""
+    require_role(actor, Role.DRAFTER)
+    agreement = locked(agreement)
+    require_status(agreement, Status.PROPOSAL, Status.NEGOTIATION)
+    numbers = [int(a["number"]) for a in articles]
+    if len(set(numbers)) != len(numbers):
+        raise ValidationFailed(_("Due articoli hanno lo stesso numero."))
+    for a in articles:
+        if not str(a.get("heading_it", "")).strip() or not str(a.get("text_it", "")).strip():
+            raise ValidationFailed(_("Ogni articolo deve avere rubrica e testo in italiano."))
+    Article.objects.filter(agreement=agreement).delete()
+    Article.objects.bulk_create(
+        Article(
+            agreement=agreement,
+            number=int(a["number"]),
+            heading_it=a["heading_it"].strip(),
+            text_it=a["text_it"].strip(),
+            heading_other=str(a.get("heading_other", "")).strip(),
+            text_other=str(a.get("text_other", "")).strip(),
+        )
+        for a in articles
+    )
+    return write_fields(agreement, actor, "articles_replace", {}, detail={"articles": len(articles)})
+
+
+@transaction.atomic
+def signatories_replace(*, agreement: Agreement, actor, signatories: list[dict]) -> Agreement:
+    require_role(actor, Role.DRAFTER)
+    agreement = locked(agreement)
+    Signatory.objects.filter(agreement=agreement).delete()
+    Signatory.objects.bulk_create(
+        Signatory(agreement=agreement, side=s["side"], name=s["name"], role=s["role"], order=i)
+        for i, s in enumerate(signatories)
+    )
+    return write_fields(agreement, actor, "signatories_replace", {}, detail={"signatories": len(signatories)})
+
+
+# --- Closing, renewal, expiry -------------------------------------------------------------------------------
+
+
+class Closure:
+    WITHDRAW = "withdraw"
+    ARCHIVE = "archive"
+    TERMINATE = "terminate"
+
+    STATUS = {WITHDRAW: Status.WITHDRAWN, ARCHIVE: Status.ARCHIVED, TERMINATE: Status.TERMINATED}
+
+
+@transaction.atomic
+def agreement_close(*, agreement: Agreement, actor, closure: str, reason: str) -> Agreement:
+    """A director withdraws or archives an agreement at any step (or records withdrawal, recesso), with a reason."""
+    require_role(actor, Role.DIRECTOR)
+    if closure not in Closure.STATUS:
+        raise ValidationFailed(_("Chiusura non valida."))
+    if not reason.strip():
+        raise ValidationFailed(_("Indicare la motivazione."))
+    agreement = locked(agreement)
+    if closure == Closure.TERMINATE:
+        require_status(agreement, Status.IN_FORCE)
+    elif agreement.status in (Status.WITHDRAWN, Status.ARCHIVED, Status.REJECTED, Status.RENEWED):
+        raise InvalidStateError(_("L'accordo è già chiuso."))
+    return write_fields(agreement, actor, f"agreement_{closure}",
+                        {"status": Closure.STATUS[closure], "closed_reason": reason.strip()})
+
+
+@transaction.atomic
+def renewal_decline(*, agreement: Agreement, actor, reason: str) -> Agreement:
+    """A decision not to renew: expiry reminders stop repeating."""
+    require_role(actor, Role.DIRECTOR, Role.DRAFTER)
+    if not reason.strip():
+        raise ValidationFailed(_("Indicare la motivazione."))
+    agreement = locked(agreement)
+    require_status(agreement, Status.IN_FORCE)
+    return write_fields(agreement, actor, "renewal_decline", {"no_renewal_decided_on": dates.today()},
+                        detail={"reason": reason.strip()})
+
+
+@transaction.atomic
+def agreements_expire(*, today: datetime.date) -> int:
+    """Daily: agreements in force past their end date expire, or renew themselves under a tacit clause."""
+    count = 0
+    for agreement in Agreement.objects.select_for_update(skip_locked=True).filter(
+        status=Status.IN_FORCE, end_date__lt=today
+    ):
+        if (
+            agreement.renewal_clause == RenewalClause.TACIT
+            and not agreement.no_renewal_decided_on
+            and agreement.duration_months
+        ):
+            write_fields(agreement, None, "agreement_tacit_renewal",
+                         {"end_date": agreement.end_date + relativedelta(months=agreement.duration_months)})
+        else:
+            write_fields(agreement, None, "agreement_expire", {"status": Status.EXPIRED})
+        count += 1
+    return count
+
+
+RENEWAL_COPIED_FIELDS = (
+    "kind", "binding", "languages", "authentic_languages", "subject_areas", "duration_months",
+    "renewal_clause", "renewal_notice_days", "consultation_days", "estimated_cost", "director",
+)
+
+
+@transaction.atomic
+def renewal_create(*, agreement: Agreement, actor, automatic: bool = False) -> Agreement:
+    """A renewal is a new agreement through the whole procedure, prefilled from the old one and linked to it."""
+    if not automatic:
+        require_role(actor, Role.DRAFTER)
+    old = locked(agreement)
+    require_status(old, Status.IN_FORCE)
+    if old.renewals.exclude(status__in=[Status.REJECTED, Status.WITHDRAWN, Status.ARCHIVED]).exists():
+        raise InvalidStateError(_("Il rinnovo di questo accordo è già stato avviato."))
+    drafter = actor if not automatic else old.drafted_by
+    new = Agreement.objects.create(
+        reference=next_reference(old.kind, dates.today().year),
+        title=_("Rinnovo: %(title)s") % {"title": old.title} if not old.title.startswith("Rinnovo") else old.title,
+        counterpart=old.counterpart,
+        drafted_by=drafter,
+        renews=old,
+        status=Status.NEGOTIATION,
+        **{name: getattr(old, name) for name in RENEWAL_COPIED_FIELDS},
+    )
+    new.dgs.set(old.dgs.all())
+    new.plan_actions.set(old.plan_actions.all())
+    new.other_counterparts.set(old.other_counterparts.all())
+    Article.objects.bulk_create(
+        Article(agreement=new, number=a.number, heading_it=a.heading_it, text_it=a.text_it,
+                heading_other=a.heading_other, text_other=a.text_other)
+        for a in old.articles.all()
+    )
+    Signatory.objects.bulk_create(
+        Signatory(agreement=new, side=s.side, name=s.name, role=s.role, order=s.order) for s in old.signatories.all()
+    )
+    audit_record(actor=actor, agreement=old, action="renewal_create",
+                 detail={"renewal": new.reference, "automatic": automatic})
+    return new
+
+
+# --- Import of past agreements ----------------------------------------------------------------------------
+
+
+IMPORTABLE_STATUSES = (Status.IN_FORCE, Status.EXPIRED, Status.TERMINATED, Status.ARCHIVED)
+
+
+@transaction.atomic
+def agreement_import(*, actor, title: str, kind: str, counterpart, status: str, dgs=(), plan_actions=(),
+                     year: int, notes: str = "", **record) -> Agreement:
+    """Record an agreement concluded before the product existed (from the plan or the paper archive): it gets a
+    reference of its year and its legal dates as they were, with no procedure to run. One audit event."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    if kind not in AgreementKind.values or status not in IMPORTABLE_STATUSES:
+        raise ValidationFailed(_("Tipo o stato non importabile: %(kind)s, %(status)s") % {"kind": kind,
+                                                                                         "status": status})
+    check_date_order((record.get("entry_into_force"), record.get("end_date"),
+                       _("La scadenza non può precedere l'entrata in vigore.")))
+    if record.get("entry_into_force") and record.get("duration_months") and not record.get("end_date"):
+        record["end_date"] = record["entry_into_force"] + relativedelta(months=record["duration_months"])
+    agreement = Agreement.objects.create(reference=next_reference(kind, year), title=title.strip(), kind=kind,
+                                         counterpart=counterpart, status=status, notes=notes, **record)
+    agreement.dgs.set(dgs)
+    agreement.plan_actions.set(plan_actions)
+    audit_record(actor=actor, agreement=agreement, action="agreement_import",
+                 detail={"reference": agreement.reference, "status": status})
+    return agreement

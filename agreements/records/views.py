@@ -1,0 +1,186 @@
+"""The office's daily pages: dashboard, register, agreement page and the forms that change an agreement.
+
+Every view needs a login and finds the agreement through the selectors, so what a user may not see is a 404.
+Views never write models: each form calls one service, and a service's refusal is shown above the form with
+nothing changed."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agreements.common.access import agreement_for
+from agreements.common.errors import ServiceError
+from agreements.common.guards import require_page_role
+from agreements.common.roles import Role, has_role
+from agreements.common.statuses import FINAL_STATUSES
+from agreements.models import Status
+from agreements.models.agreement import OPEN_STATUSES
+from agreements.records import services
+from agreements.records.filters import RegisterFilter
+from agreements.records.forms import (
+    AgreementEditForm,
+    ArticleFormSet,
+    RenewalDeclineForm,
+    SignatoryFormSet,
+    formset_rows,
+)
+from agreements.records.selectors import (
+    REGISTER_PAGE_SIZE,
+    agreement_page,
+    dashboard_data,
+    register_agreements,
+)
+
+REGISTER_COLUMNS = [
+    ("reference", gettext_lazy("Codice")),
+    ("title", gettext_lazy("Titolo")),
+    ("kind", gettext_lazy("Tipo")),
+    ("counterpart", gettext_lazy("Controparte")),
+    ("country", gettext_lazy("Paese")),
+    (None, gettext_lazy("DG")),
+    ("status", gettext_lazy("Stato")),
+    ("signed_on", gettext_lazy("Firma")),
+    ("end_date", gettext_lazy("Scadenza")),
+]
+
+
+def _detail(agreement):
+    return redirect("agreements:detail", reference=agreement.reference)
+
+
+@login_required
+def dashboard(request):
+    return render(request, "agreements/dashboard.html", dashboard_data(request.user))
+
+
+@login_required
+def register(request):
+    register_filter = RegisterFilter(request.GET or None, queryset=register_agreements(request.user))
+    valid = register_filter.is_valid() if register_filter.is_bound else True
+    rows = register_filter.qs if valid else register_filter.queryset.none()
+    page = Paginator(rows, REGISTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    ordering = request.GET.get("ordering", "")
+    columns = [
+        {
+            "key": key,
+            "label": label,
+            "sorted": ordering.lstrip("-") == key if key else False,
+            "descending": ordering == f"-{key}",
+            "next": f"-{key}" if ordering == key else key,
+        }
+        for key, label in REGISTER_COLUMNS
+    ]
+    return render(
+        request,
+        "agreements/register.html",
+        {"filter": register_filter, "page": page, "columns": columns, "ordering": ordering,
+         "filtered": bool(request.GET)},
+    )
+
+
+@login_required
+def agreement_detail(request, reference):
+    context = agreement_page(request.user, reference)
+    agreement = context["agreement"]
+    user = request.user
+    context["can"] = {
+        "edit": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status in [*OPEN_STATUSES, Status.IN_FORCE],
+        "edit_text": has_role(user, Role.DRAFTER, Role.ADMIN)
+        and agreement.status in (Status.PROPOSAL, Status.NEGOTIATION),
+        "renew": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status == Status.IN_FORCE,
+        "decline_renewal": has_role(user, Role.DRAFTER, Role.DIRECTOR, Role.ADMIN)
+        and agreement.status == Status.IN_FORCE and not agreement.no_renewal_decided_on,
+        "close": has_role(user, Role.DIRECTOR, Role.ADMIN) and agreement.status not in FINAL_STATUSES,
+        "console": has_role(user, *Role.SEE_ALL),
+    }
+    return render(request, "agreements/detail.html", context)
+
+
+def _show_refusal(form, error: ServiceError):
+    """A service said no: its message goes above the form, role=alert, and nothing was written."""
+    form.add_error(None, str(error))
+
+
+@login_required
+def agreement_edit(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    require_page_role(request.user, Role.DRAFTER)
+    if request.method == "POST":
+        form = AgreementEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.agreement_update(
+                    agreement=agreement, actor=request.user, expected_version=form.cleaned_data["version"],
+                    **form.service_values(),
+                )
+            except ServiceError as error:
+                _show_refusal(form, error)
+            else:
+                messages.success(request, _("Scheda dell'accordo aggiornata."))
+                return _detail(agreement)
+    else:
+        form = AgreementEditForm(initial=AgreementEditForm.initial_for(agreement))
+    return render(request, "agreements/edit_form.html", {"form": form, "agreement": agreement})
+
+
+def _rows_page(request, reference, *, formset_class, prefix, initial, save, saved, template):
+    """A page editing a list of rows of the agreement (articles, signatories), saved as a whole by one service."""
+    agreement = agreement_for(request.user, reference=reference)
+    require_page_role(request.user, Role.DRAFTER)
+    if request.method == "POST":
+        formset = formset_class(request.POST, prefix=prefix)
+        if formset.is_valid():
+            try:
+                save(agreement=agreement, actor=request.user, rows=formset_rows(formset))
+            except ServiceError as error:
+                formset.refusal = str(error)
+            else:
+                messages.success(request, saved)
+                return _detail(agreement)
+    else:
+        formset = formset_class(initial=initial(agreement), prefix=prefix)
+    return render(request, template, {"formset": formset, "agreement": agreement})
+
+
+@login_required
+def articles_edit(request, reference):
+    return _rows_page(
+        request, reference, formset_class=ArticleFormSet, prefix="articles",
+        initial=lambda agreement: list(
+            agreement.articles.values("number", "heading_it", "text_it", "heading_other", "text_other")
+        ),
+        save=lambda rows, **kwargs: services.articles_replace(articles=rows, **kwargs),
+        saved=_("Articoli salvati."), template="agreements/articles_form.html",
+    )
+
+
+@login_required
+def signatories_edit(request, reference):
+    return _rows_page(
+        request, reference, formset_class=SignatoryFormSet, prefix="signatories",
+        initial=lambda agreement: list(agreement.signatories.values("side", "name", "role")),
+        save=lambda rows, **kwargs: services.signatories_replace(signatories=rows, **kwargs),
+        saved=_("Firmatari salvati."), template="agreements/signatories_form.html",
+    )
+
+
+@login_required
+def renewal_decline(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    require_page_role(request.user, Role.DRAFTER, Role.DIRECTOR)
+    form = RenewalDeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.renewal_decline(agreement=agreement, actor=request.user, reason=form.cleaned_data["reason"])
+        except ServiceError as error:
+            _show_refusal(form, error)
+        else:
+            messages.success(request, _("Decisione di non rinnovare registrata."))
+            return _detail(agreement)
+    return render(
+        request, "agreements/action_form.html",
+        {"form": form, "agreement": agreement, "heading": _("Non rinnovare"), "submit": _("Registra la decisione")},
+    )

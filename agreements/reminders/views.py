@@ -1,0 +1,63 @@
+"""Pages of the reminders: the personal calendar page and the private ICS feed (the outbox and health pages
+are in agreements/outbox and agreements/health).
+
+Views never write models: issuing or revoking a calendar token is a service. The feed
+is reached without a session: its private key is the credential, and a revoked or unknown key is a 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from agreements.common.access import visible_agreements
+from agreements.common.errors import ServiceError
+from agreements.models import UserToken
+from agreements.reminders import services as reminders
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar(request):
+    """The user's private feed URL: create it, replace it with a new one, or revoke it."""
+    if request.method == "POST":
+        action = request.POST.get("azione")
+        try:
+            if action == "crea":
+                reminders.calendar_token_issue(actor=request.user)
+                messages.success(request, _("Nuovo indirizzo del calendario creato: il precedente non vale più."))
+            elif action == "revoca":
+                reminders.calendar_token_revoke(actor=request.user)
+                messages.success(request, _("Indirizzo del calendario revocato."))
+            else:
+                messages.error(request, _("Azione non valida."))
+        except ServiceError as error:
+            messages.error(request, str(error))
+        return redirect("reminders:calendar")
+    token = reminders.calendar_token_of(request.user)
+    feed_url = (
+        request.build_absolute_uri(reverse("reminders:calendar_feed", kwargs={"key": token.key})) if token else None
+    )
+    return render(request, "reminders/calendar.html", {"token": token, "feed_url": feed_url})
+
+
+@never_cache
+def calendar_feed(request, key: str):
+    token = (
+        UserToken.objects.select_related("user")
+        .filter(key=key, purpose=UserToken.Purpose.CALENDAR, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        raise Http404(_("Calendario non trovato"))
+    body = reminders.calendar_ics(reminders.calendar_deadlines(visible_agreements(token.user)),
+                                  name=_("Intese: scadenze di %(user)s") % {"user": token.user.get_username()},
+                                  stamp=timezone.now().replace(microsecond=0))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="intese.ics"'
+    return response
