@@ -1,8 +1,8 @@
 """Legal dates: plain dates in Europe/Rome (DESIGN.md section 4)."""
 
-import calendar
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 OBSERVATION_DAYS = 30  # L. 131/2003 art. 6 c. 2
@@ -14,9 +14,7 @@ def today() -> datetime.date:
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """`day` moved by `months` calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return day + relativedelta(months=months)
 
 
 def start_of_day(day: datetime.date) -> datetime.datetime:
