@@ -24,6 +24,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The production-shaped run (Procfile): gunicorn + whitenoise, Celery worker and beat, on PostgreSQL and Redis.

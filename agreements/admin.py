@@ -214,9 +214,9 @@ class HeartbeatAdmin(ReadOnlyAdmin):
 
 @admin.register(UserToken)
 class UserTokenAdmin(ReadOnlyAdmin):
-    list_display = ("user", "purpose", "created_at", "revoked_at")
+    list_display = ("user", "purpose", "prefix", "created_at", "revoked_at")
     list_filter = ("purpose",)
-    exclude = ("key",)
+    exclude = ("key_hash",)
 
 
 @admin.register(Signatory)

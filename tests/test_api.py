@@ -1,14 +1,17 @@
 """The JSON API: token authentication, the same visibility as the pages, proposals and task completion through
 the lifecycle services, JSON errors that change nothing, and a valid OpenAPI 3 schema."""
 
+import hashlib
 import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from openapi_spec_validator import validate
 
-from agreements.accounts.services import api_token_issue
-from agreements.models import Agreement, AuditEvent, Indicator, Opinion, OpinionKind, Status
+from agreements.accounts.services import api_token_issue, api_user
+from agreements.models import Agreement, AuditEvent, Indicator, Opinion, OpinionKind, Status, UserToken
 from agreements.plan.services import indicator_actual_record
 from tests.factories import CounterpartFactory, referent
 from tests.lifecycle import open_steps, task_of
@@ -77,6 +80,31 @@ def test_new_key_retires_the_old_one_and_inactive_users_are_refused(client, draf
     drafter.is_active = False
     drafter.save()
     detail_of(new.get("/agreements"), 401)
+
+
+def test_only_the_keys_hash_is_stored_and_the_hash_is_no_key(client, drafter, register_agreements):
+    token = api_token_issue(user=drafter, actor=drafter)
+    stored = UserToken.objects.get(pk=token.pk)
+    assert stored.key is None and stored.key_hash == hashlib.sha256(token.key.encode()).hexdigest()
+    assert stored.prefix == token.key[:8] and token.key not in stored.key_hash
+    assert Api(client, key=token.key).get("/agreements").status_code == 200
+    detail_of(Api(client, key=stored.key_hash).get("/agreements"), 401)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_hashes_the_clear_keys_in_place(drafter):
+    # a key stored in clear before migration 0009, as the old code did
+    executor = MigrationExecutor(connection)
+    executor.migrate([("agreements", "0008_delete_loginfailure")])
+    clear = "clear-key-of-before-0009-" + "x" * 20
+    old_apps = executor.loader.project_state([("agreements", "0008_delete_loginfailure")]).apps
+    old_apps.get_model("agreements", "UserToken").objects.create(user_id=drafter.pk, purpose="api", key=clear)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    token = UserToken.objects.get(user=drafter)
+    assert token.key_hash == hashlib.sha256(clear.encode()).hexdigest() and token.prefix == clear[:8]
+    assert api_user(clear) == drafter
 
 
 def test_api_token_command_prints_a_working_key(client, drafter, register_agreements, capsys):

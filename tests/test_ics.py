@@ -1,6 +1,7 @@
 """The private ICS calendar feed: parsed back with icalendar, stable UIDs, visibility, revocation."""
 
 import datetime
+import re
 
 import pytest
 from icalendar import Calendar
@@ -90,7 +91,7 @@ def test_an_inactive_users_feed_is_404(client, referent_agri, agri_agreements):
 
 @pytest.mark.django_db
 def test_an_api_token_is_not_a_calendar_key(client, referent_agri):
-    api = UserToken.objects.create(user=referent_agri, purpose=UserToken.Purpose.API)
+    api = UserToken.issue(user=referent_agri, purpose=UserToken.Purpose.API)
     assert feed(client, api.key).status_code == 404
 
 
@@ -100,12 +101,16 @@ def test_calendar_page_creates_and_revokes_the_address(client, referent_agri, ag
     page = client.get("/promemoria/calendario/")
     assert page.status_code == 200 and "Crea l'indirizzo del calendario" in page.content.decode()
     assert client.post("/promemoria/calendario/", {"azione": "crea"}).status_code == 302
-    token = UserToken.objects.get(user=referent_agri, revoked_at__isnull=True)
+    # the address is shown once, on the page after its creation: the database keeps only the key's hash
     page = client.get("/promemoria/calendario/").content.decode()
-    assert f"/promemoria/calendario/{token.key}.ics" in page
-    assert feed(client, token.key).status_code == 200
+    key = re.search(r"/promemoria/calendario/([\w-]+)\.ics", page).group(1)
+    token = UserToken.objects.get(user=referent_agri, revoked_at__isnull=True)
+    assert token.prefix == key[:8] and key not in token.key_hash
+    assert feed(client, key).status_code == 200
+    page = client.get("/promemoria/calendario/").content.decode()
+    assert key not in page and f"«{token.prefix}»" in page and "Crea un nuovo indirizzo" in page
     assert client.post("/promemoria/calendario/", {"azione": "revoca"}).status_code == 302
-    assert feed(client, token.key).status_code == 404
+    assert feed(client, key).status_code == 404
     # revoking twice is refused with a message, nothing changes
     response = client.post("/promemoria/calendario/", {"azione": "revoca"}, follow=True)
     assert "Non hai un indirizzo del calendario attivo." in response.content.decode()

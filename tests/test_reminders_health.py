@@ -100,8 +100,8 @@ def test_agreement_partial_lists_sent_and_scheduled_reminders(in_force_with_peop
     agreement = in_force_with_people
     reminders.scan_due(today=D(2025, 1, 27))
     with time_machine.travel(datetime.datetime(2025, 1, 28, 9, 0), tick=False):
-        html = render_to_string("reminders/_agreement_reminders.html",
-                                {"agreement": agreement, "reminders": reminder_selectors.agreement_reminders(agreement)})
+        context = {"agreement": agreement, "reminders": reminder_selectors.agreement_reminders(agreement)}
+        html = render_to_string("reminders/_agreement_reminders.html", context)
     assert "Promemoria inviati" in html and "27/01/2025" in html
     assert "redattore@example.org" in html and "In coda" in html
     # scheduled: the 60, 30, 7 and 0-day thresholds still to come

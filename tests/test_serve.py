@@ -16,11 +16,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from agreements.common.roles import Role
-from agreements.models import LoginFailure
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +147,7 @@ def test_serve_runs_gunicorn_worker_and_beat_and_logs_in_over_http(transactional
         status, _, body = browser.request("/accounts/login/", {"username": "mario.rossi", "password": "sbagliata",
                                                                "csrfmiddlewaretoken": token}, origin)
         assert status == 200 and "Inserisci" in body.decode()
-        assert LoginFailure.objects.filter(username="mario.rossi").count() == 1
+        assert AccessAttempt.objects.get(username="mario.rossi").failures_since_start == 1
         # no token, no login
         status, _, _ = browser.request("/accounts/login/", {"username": "mario.rossi", "password": "password-123"},
                                        origin)
@@ -162,7 +162,7 @@ def test_serve_runs_gunicorn_worker_and_beat_and_logs_in_over_http(transactional
         assert session.secure and session.has_nonstandard_attr("HttpOnly")
         assert browser.request("/accounts/password_change/")[0] == 200
         assert Browser(base).request("/accounts/password_change/")[0] == 302  # a stranger is sent to log in
-        assert not LoginFailure.objects.filter(username="mario.rossi").exists()
+        assert not AccessAttempt.objects.filter(username="mario.rossi").exists()
 
         # the Celery worker answers over Redis; beat is running
         from config.celery import app

@@ -1,7 +1,8 @@
 """Accounts: API keys and deputies.
 
 API keys: one active key per user (people.UserToken, purpose "api"), sent as `Authorization: Bearer <key>`.
-Issuing a new key revokes the previous one, so a leaked key is retired by asking for another."""
+Issuing a new key revokes the previous one, so a leaked key is retired by asking for another. Only the key's hash is
+stored: the clear key is known once, on the token api_token_issue returns."""
 
 import datetime
 
@@ -29,7 +30,7 @@ def api_token_issue(*, user, actor) -> UserToken:
     revoked = UserToken.objects.filter(
         user=user, purpose=UserToken.Purpose.API, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
-    token = UserToken.objects.create(user=user, purpose=UserToken.Purpose.API)
+    token = UserToken.issue(user=user, purpose=UserToken.Purpose.API)  # token.key: the clear key, shown once
     audit_record(actor=actor, action="api_token_issue", detail={"user": user.get_username(), "revoked": revoked})
     return token
 
@@ -46,14 +47,8 @@ def api_token_revoke(*, user, actor) -> int:
 
 
 def api_user(key: str):
-    """The active user holding the active key, or None."""
-    if not key:
-        return None
-    token = (
-        UserToken.objects.select_related("user")
-        .filter(key=key, purpose=UserToken.Purpose.API, revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    """The active user holding the active key, or None (looked up by the key's hash)."""
+    token = UserToken.active(key, UserToken.Purpose.API)
     return token.user if token else None
 
 

@@ -16,7 +16,6 @@ from .documents import DocumentTemplate, DocumentVersion
 from .people import Delegation, Profile, UserToken
 from .plan import Action, Indicator, IndicatorActual, Objective, Sector
 from .reminders import Heartbeat, OutboxMessage, Reminder, ReminderKind, ReminderPolicy
-from .security import LoginFailure
 
 __all__ = [
     "Action",
@@ -32,7 +31,6 @@ __all__ = [
     "Heartbeat",
     "Indicator",
     "IndicatorActual",
-    "LoginFailure",
     "Objective",
     "Opinion",
     "OpinionKind",

@@ -1,5 +1,6 @@
 """Who a user is in the office: their DG (for DG referents), their deputies, their private tokens."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -51,8 +52,19 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def token_hash(key: str) -> str:
+    """What the database keeps of a key: its SHA-256, in hex. A fast hash is enough here, unlike for passwords:
+    every key is 256 random bits (new_token), so there is nothing to guess and nothing to slow down."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 class UserToken(models.Model):
-    """A private token: the ICS calendar feed URL, or an API key. Revoking it makes the old value useless."""
+    """A private token: the ICS calendar feed URL, or an API key. Revoking it makes the old value useless.
+
+    Only the key's hash is stored: the clear key exists once, on the instance `issue` returns, to be shown to its
+    owner then. `prefix`, its first characters, is no secret and only tells keys apart."""
+
+    PREFIX_LENGTH = 8
 
     class Purpose(models.TextChoices):
         CALENDAR = "calendar", _("Calendario ICS")
@@ -60,9 +72,12 @@ class UserToken(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
-    key = models.CharField(max_length=64, unique=True, default=new_token)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("inizio della chiave"), max_length=PREFIX_LENGTH, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    key = None  # the clear key: set on the instance `issue` returns, never stored
 
     class Meta:
         verbose_name = _("token")
@@ -70,3 +85,23 @@ class UserToken(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.purpose}"
+
+    @classmethod
+    def issue(cls, *, user, purpose) -> "UserToken":
+        """A new token; its `key` holds the clear key, for this once."""
+        key = new_token()
+        token = cls.objects.create(user=user, purpose=purpose, key_hash=token_hash(key),
+                                   prefix=key[: cls.PREFIX_LENGTH])
+        token.key = key
+        return token
+
+    @classmethod
+    def active(cls, key: str, purpose: str) -> "UserToken | None":
+        """The active token of an active user whose clear key is `key`, or None."""
+        if not key:
+            return None
+        return (
+            cls.objects.select_related("user")
+            .filter(key_hash=token_hash(key), purpose=purpose, revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )

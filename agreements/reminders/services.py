@@ -667,9 +667,10 @@ def _calendar_tokens_revoke(actor) -> int:
 
 @transaction.atomic
 def calendar_token_issue(*, actor) -> UserToken:
-    """A new private feed URL for `actor`; any previous one stops working."""
+    """A new private feed URL for `actor`; any previous one stops working. The returned token's `key` is the clear
+    key, known only now (the database keeps its hash)."""
     revoked = _calendar_tokens_revoke(actor)
-    token = UserToken.objects.create(user=actor, purpose=UserToken.Purpose.CALENDAR)
+    token = UserToken.issue(user=actor, purpose=UserToken.Purpose.CALENDAR)
     audit_record(actor=actor, action="calendar_token_issue", detail={"token": token.pk, "revoked": revoked})
     return token
 

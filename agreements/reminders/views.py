@@ -18,18 +18,22 @@ from django.views.decorators.http import require_http_methods
 from agreements.common.access import visible_agreements
 from agreements.common.errors import ServiceError
 from agreements.models import UserToken
+from agreements.models.people import token_hash
 from agreements.reminders import services as reminders
 
+NEW_CALENDAR_KEY = "calendar_new_key"  # session: the clear key just created, until the page shows it once
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def calendar(request):
-    """The user's private feed URL: create it, replace it with a new one, or revoke it."""
+    """The user's private feed URL: create it, replace it with a new one, or revoke it. Only the key's hash is
+    stored, so the URL is shown once, on the page the creation redirects to (the clear key crosses that redirect in
+    the session and is taken out of it there); later visits offer a new address instead."""
     if request.method == "POST":
         action = request.POST.get("azione")
         try:
             if action == "crea":
-                reminders.calendar_token_issue(actor=request.user)
+                request.session[NEW_CALENDAR_KEY] = reminders.calendar_token_issue(actor=request.user).key
                 messages.success(request, _("Nuovo indirizzo del calendario creato: il precedente non vale più."))
             elif action == "revoca":
                 reminders.calendar_token_revoke(actor=request.user)
@@ -40,19 +44,17 @@ def calendar(request):
             messages.error(request, str(error))
         return redirect("reminders:calendar")
     token = reminders.calendar_token_of(request.user)
+    new_key = request.session.pop(NEW_CALENDAR_KEY, None)
     feed_url = (
-        request.build_absolute_uri(reverse("reminders:calendar_feed", kwargs={"key": token.key})) if token else None
+        request.build_absolute_uri(reverse("reminders:calendar_feed", kwargs={"key": new_key}))
+        if token and new_key and token_hash(new_key) == token.key_hash else None
     )
     return render(request, "reminders/calendar.html", {"token": token, "feed_url": feed_url})
 
 
 @never_cache
 def calendar_feed(request, key: str):
-    token = (
-        UserToken.objects.select_related("user")
-        .filter(key=key, purpose=UserToken.Purpose.CALENDAR, revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    token = UserToken.active(key, UserToken.Purpose.CALENDAR)  # looked up by the key's hash
     if token is None:
         raise Http404(_("Calendario non trovato"))
     body = reminders.calendar_ics(reminders.calendar_deadlines(visible_agreements(token.user)),

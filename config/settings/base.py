@@ -1,6 +1,7 @@
 """Settings shared by every environment. Every value comes from the environment, with defaults for the
 embedded mode (SQLite, file-based broker, e-mails to files) so `make run` needs no server."""
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "ninja",
+    "axes",
     "agreements",
     "workflows",
 ]
@@ -43,6 +45,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into agreements.accounts.security.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,6 +86,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes' backend goes first: it refuses a locked-out login before ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -115,6 +121,28 @@ else:
     vars().update(_email)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Intese <intese@regione.example.it>")
+
+# Login lockout (django-axes, agreements.accounts.security): LOGIN_FAILURE_LIMIT failures for one user name (any
+# case) from one address lock that pair until LOGIN_LOCKOUT_MINUTES have passed since the last failure; a successful
+# login clears the count. Counted in the database, so every web process sees the same attempts.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# The header a trusted reverse proxy fills with the client's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
+LOGIN_IP_HEADER = env.str("LOGIN_IP_HEADER", default="")
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused while locked are not counted and do not push the end of the lock further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "agreements.accounts.security.lockout_username"
+AXES_LOCKOUT_CALLABLE = "agreements.accounts.security.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # only failures are kept (AccessAttempt), not a row per successful login
+# The client's address for django-ipware: the proxy's header first, if one is named, then REMOTE_ADDR. In a
+# comma-separated header (X-Forwarded-For) the right-most address is the one our own proxy added.
+AXES_IPWARE_META_PRECEDENCE_ORDER = (LOGIN_IP_HEADER, "REMOTE_ADDR") if LOGIN_IP_HEADER else ("REMOTE_ADDR",)
+AXES_IPWARE_PROXY_ORDER = "right-most"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

@@ -52,9 +52,4 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 
-# Login lockout (agreements.security): this many failures for one user name from one address within the window
-# lock that pair until the window has passed since the last failure.
-LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
-# The header a trusted reverse proxy fills with the client's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
-LOGIN_IP_HEADER = env.str("LOGIN_IP_HEADER", default="")
+# Login lockout: LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES and LOGIN_IP_HEADER are read in base.py (django-axes).

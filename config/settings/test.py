@@ -22,3 +22,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# django-axes stays on, as in production, so the lockout is tested for real. Its backend needs the request:
+# Client.login(request=HttpRequest(), username=..., password=...) (axes' documented test guidance) or force_login.

@@ -1,10 +1,11 @@
-"""manage.py run_embedded: the web server, a Celery worker and Celery beat in the foreground, together.
+"""manage.py run_embedded: the web server, a Celery worker and Celery beat in the foreground, together, under
+supervisord (agreements.management.supervise).
 
-One Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too, so a half-running
-system is never left behind."""
+One Ctrl-C (or SIGTERM) stops all three; if one of them dies, supervisord restarts it (with a growing delay if it
+keeps failing at start) and says so; one that cannot be kept running stops everything, so a half-running system is
+never left behind."""
 
 import os
-import subprocess
 import sys
 
 from django.conf import settings
@@ -33,10 +34,16 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info",
                      "-s", str(var / "celerybeat-schedule")],
         }
-        processes = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()}
         self.stdout.write(self.style.SUCCESS(
             _("Intese in esecuzione su http://%(host)s:%(port)s/ (worker e beat attivi). Ctrl-C per fermare.")
             % {"host": host, "port": port}
         ))
-        exit_code = supervise(processes, grace=15, log=self.stderr.write)
+        exit_code = supervise(commands, var_dir=var, grace=15, cwd=settings.BASE_DIR,
+                              log=lambda line: self.stderr.write(f"[run] {line}"),
+                              on_started=self._started)
         sys.exit(exit_code)
+
+    def _started(self, pids):
+        for name, pid in pids.items():
+            self.stdout.write(f"[run] {name} pid {pid}")
+        self.stdout.flush()

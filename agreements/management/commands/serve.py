@@ -1,8 +1,9 @@
 """manage.py serve: the production-shaped run of the Procfile (`make serve`).
 
 Runs the Procfile's `release` line to completion (migrate, collectstatic), then starts every other line (gunicorn,
-Celery worker, Celery beat) together in the foreground. One Ctrl-C (or SIGTERM) stops them all gracefully; if one
-dies, the others are stopped too and the command exits non-zero. The Procfile stays the single description of the
+Celery worker, Celery beat) together in the foreground under supervisord (agreements.management.supervise). One
+Ctrl-C (or SIGTERM) stops them all gracefully; if one dies, supervisord restarts it and says so; one that cannot be
+kept running stops everything and the command exits non-zero. The Procfile stays the single description of the
 production processes, so any other Procfile runner (honcho, foreman, a PaaS) starts the same thing.
 """
 
@@ -49,16 +50,16 @@ class Command(BaseCommand):
             self.stdout.write(f"[serve] release: {release}")
             if subprocess.run(["/bin/sh", "-c", release], env=env).returncode != 0:
                 raise CommandError("release failed: nothing started")
-        # `exec` makes each long-running command the leader of its own session, so SIGTERM reaches it directly
-        # and it stops its own children (gunicorn workers, the Celery pool) in order.
-        processes = {
-            name: subprocess.Popen(["/bin/sh", "-c", f"exec {command}"], env=env, start_new_session=True)
-            for name, command in commands.items()
-        }
-        for name, process in processes.items():
-            self.stdout.write(f"[serve] {name} pid {process.pid}")
-        self.stdout.flush()
-
-        exit_code = supervise(processes, grace=grace, log=lambda line: self.stderr.write(f"[serve] {line}"))
+        # `exec` makes the shell become the command, so supervisord's SIGTERM reaches it directly and it stops its
+        # own children (gunicorn workers, the Celery pool) in order.
+        programs = {name: ["/bin/sh", "-c", f"exec {command}"] for name, command in commands.items()}
+        exit_code = supervise(programs, var_dir=settings.VAR_DIR, grace=grace, cwd=settings.BASE_DIR, env=env,
+                              log=lambda line: self.stderr.write(f"[serve] {line}"),
+                              on_started=self._started)
         self.stdout.write("[serve] stopped")
         sys.exit(exit_code)
+
+    def _started(self, pids):
+        for name, pid in pids.items():
+            self.stdout.write(f"[serve] {name} pid {pid}")
+        self.stdout.flush()
