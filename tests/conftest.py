@@ -34,5 +34,12 @@ def pytest_configure(config):
         pytest.exit(problem, returncode=3)
 
 
-from tests.browser import *  # noqa: E402,F401,F403
-from tests.fixtures import *  # noqa: E402,F401,F403
+# The shared fixtures, as plugins (tests/support/): people and DGs, the browser, the register's data, the
+# documents' seed agreement and media folder, a real SMTP server.
+pytest_plugins = [
+    "tests.support.people",
+    "tests.support.browser",
+    "tests.support.register",
+    "tests.support.documents",
+    "tests.support.mail",
+]

@@ -1,0 +1,298 @@
+"""The JSON API: token authentication, the same visibility as the pages, proposals and task completion through
+the lifecycle services, JSON errors that change nothing, and a valid OpenAPI 3 schema."""
+
+import hashlib
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from openapi_spec_validator import validate
+
+from agreements.accounts.services import api_token_issue, api_user
+from agreements.models import Agreement, AuditEvent, Indicator, Opinion, OpinionKind, Status, UserToken
+from agreements.plan.services import indicator_actual_record
+from tests.support.factories import CounterpartFactory, referent
+from tests.support.lifecycle import open_steps, task_of
+
+
+class Api:
+    """The Django test client speaking JSON with a bearer key, through the real URLs and middleware."""
+
+    def __init__(self, client, user=None, key=None):
+        self.client = client
+        self.key = key if key is not None else (api_token_issue(user=user, actor=user).key if user else None)
+
+    def _headers(self):
+        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+
+    def get(self, path, params=None):
+        return self.client.get(f"/api{path}", params or {}, headers=self._headers())
+
+    def post(self, path, payload=None, raw=None):
+        body = raw if raw is not None else json.dumps(payload or {})
+        return self.client.post(f"/api{path}", body, content_type="application/json", headers=self._headers())
+
+
+def detail_of(response, status):
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def nothing_written(before_agreements, before_events):
+    assert Agreement.objects.count() == before_agreements
+    assert AuditEvent.objects.count() == before_events
+
+
+# --- schema and authentication -------------------------------------------------------------------------------
+
+def test_openapi_schema_is_valid_openapi_3_with_every_endpoint(client, db):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    validate(schema)  # raises on an invalid OpenAPI document
+    assert schema["openapi"].startswith("3.")
+    assert {"/api/agreements", "/api/agreements/{reference}", "/api/tasks/{task_id}/complete", "/api/plan",
+            "/api/plan/indicators", "/api/counterparts"} <= set(schema["paths"])
+    assert "BearerKey" in schema["components"]["securitySchemes"]
+    assert "422" in schema["paths"]["/api/agreements"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer not-a-key", "Token abc", "Bearer "])
+def test_missing_or_wrong_key_is_401_json(client, drafter, register_agreements, header):
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/agreements", headers=headers)
+    body = detail_of(response, 401)
+    assert "Bearer" in body["detail"] and response["WWW-Authenticate"] == "Bearer"
+
+
+def test_new_key_retires_the_old_one_and_inactive_users_are_refused(client, drafter, register_agreements):
+    old = Api(client, drafter)
+    assert old.get("/agreements").status_code == 200
+    new = Api(client, drafter)
+    detail_of(old.get("/agreements"), 401)
+    assert new.get("/agreements").status_code == 200
+    drafter.is_active = False
+    drafter.save()
+    detail_of(new.get("/agreements"), 401)
+
+
+def test_only_the_keys_hash_is_stored_and_the_hash_is_no_key(client, drafter, register_agreements):
+    token = api_token_issue(user=drafter, actor=drafter)
+    stored = UserToken.objects.get(pk=token.pk)
+    assert stored.key is None and stored.key_hash == hashlib.sha256(token.key.encode()).hexdigest()
+    assert stored.prefix == token.key[:8] and token.key not in stored.key_hash
+    assert Api(client, key=token.key).get("/agreements").status_code == 200
+    detail_of(Api(client, key=stored.key_hash).get("/agreements"), 401)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_hashes_the_clear_keys_in_place(drafter):
+    # a key stored in clear before migration 0009, as the old code did
+    executor = MigrationExecutor(connection)
+    executor.migrate([("agreements", "0008_delete_loginfailure")])
+    clear = "clear-key-of-before-0009-" + "x" * 20
+    old_apps = executor.loader.project_state([("agreements", "0008_delete_loginfailure")]).apps
+    old_apps.get_model("agreements", "UserToken").objects.create(user_id=drafter.pk, purpose="api", key=clear)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    token = UserToken.objects.get(user=drafter)
+    assert token.key_hash == hashlib.sha256(clear.encode()).hexdigest() and token.prefix == clear[:8]
+    assert api_user(clear) == drafter
+
+
+def test_api_token_command_prints_a_working_key(client, drafter, register_agreements, capsys):
+    call_command("api_token", drafter.username)
+    key = capsys.readouterr().out.strip()
+    assert Api(client, key=key).get("/agreements").json()["count"] == 3
+    assert AuditEvent.objects.filter(action="api_token_issue", detail__user=drafter.username).count() == 1
+    call_command("api_token", drafter.username, "--revoke")
+    detail_of(Api(client, key=key).get("/agreements"), 401)
+
+
+# --- reading with visibility ---------------------------------------------------------------------------------
+
+def test_list_holds_what_the_user_may_see(client, drafter, plan_referent_agri, register_agreements):
+    office = Api(client, drafter).get("/agreements", {"ordering": "reference"}).json()
+    assert office["count"] == 3
+    assert [a["reference"] for a in office["items"]] == ["INT-2022-001", "INT-2022-002", "INT-2022-003"]
+    aquitaine = office["items"][0]
+    assert aquitaine["status"] == "in_force" and aquitaine["status_label"] == "In vigore"
+    assert aquitaine["dgs"] == ["dg-agri", "dg-crli"] and aquitaine["plan_actions"] == [1]
+    assert (aquitaine["signed_on"], aquitaine["end_date"]) == ("2022-04-20", "2025-04-27")
+    referent_list = Api(client, plan_referent_agri).get("/agreements").json()
+    assert referent_list["count"] == 1 and [a["reference"] for a in referent_list["items"]] == ["INT-2022-001"]
+
+
+def test_list_applies_the_register_filters_and_pages(client, drafter, register_agreements, plan_dg_crli):
+    api = Api(client, drafter)
+    assert [a["reference"] for a in api.get("/agreements", {"status": "consultation"}).json()["items"]] == [
+        "INT-2022-003"]
+    crli = api.get("/agreements", {"dg": plan_dg_crli.pk, "q": "penn"}).json()
+    assert [a["reference"] for a in crli["items"]] == ["INT-2022-002"]
+    page = api.get("/agreements", {"ordering": "reference", "limit": 2, "offset": 2}).json()
+    assert (page["count"], [a["reference"] for a in page["items"]]) == (3, ["INT-2022-003"])
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"expiring_before": "domani"}, "expiring_before"),
+    ({"status": "boh"}, "status"),
+    ({"limit": 0}, "limit"),
+    ({"dg": 999999}, "dg"),
+])
+def test_bad_filter_is_422_naming_the_field(client, drafter, register_agreements, params, field):
+    body = detail_of(Api(client, drafter).get("/agreements", params), 422)
+    assert body["detail"].startswith(("Dati non validi", "Filtri non validi"))
+    assert any(e["field"] == field for e in body["errors"])
+
+
+def test_referent_gets_404_for_another_dgs_agreement(client, plan_referent_agri, drafter, register_agreements):
+    api = Api(client, plan_referent_agri)
+    body = detail_of(api.get("/agreements/INT-2022-002"), 404)
+    assert body["detail"] == "Accordo non trovato"
+    detail_of(api.get("/agreements/NON-ESISTE"), 404)
+    own = api.get("/agreements/INT-2022-001")
+    assert own.status_code == 200 and own.json()["reference"] == "INT-2022-001"
+    assert Api(client, drafter).get("/agreements/INT-2022-002").json()["counterpart"] == "Pennsylvania"
+
+
+def test_plan_and_indicators(client, drafter, plan_referent_agri, register_agreements):
+    indicator_actual_record(indicator=Indicator.objects.get(number=2), year=2022, value=9, actor=drafter)
+    plan = Api(client, plan_referent_agri).get("/plan").json()
+    assert len(plan["objectives"]) == 6 and len(plan["actions"]) == 16 and len(plan["indicators"]) == 8
+    linked = {a["number"]: [x["reference"] for x in a["agreements"]] for a in plan["actions"]}
+    assert linked[1] == ["INT-2022-001"] and linked[7] == [] and linked[2] == []  # referent: own DG only
+    meetings = Api(client, drafter).get("/plan/indicators").json()[1]
+    assert meetings["name"] == "n. incontri diplomatici realizzati"
+    assert meetings["years"] == [{"year": 2022, "target": 12, "actual": 9},
+                                 {"year": 2023, "target": 15, "actual": None}]
+
+
+# --- proposals and tasks -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def proposal(plan_dg_agri, plan_dg_crli):
+    CounterpartFactory(name="Québec", country="Canada", country_code="CA", type="federated_state")
+    return {"title": "Intesa con il Québec", "kind": "intesa", "counterpart": "Québec",
+            "dgs": ["dg-agri", "dg-crli"], "plan_actions": [8], "languages": ["it", "fr"],
+            "duration_months": 36, "director": "dirigente"}
+
+
+def test_drafter_starts_a_proposal_and_its_procedure(client, drafter, director, proposal):
+    response = Api(client, drafter).post("/agreements", proposal)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    agreement = Agreement.objects.get(reference=body["reference"])
+    assert (agreement.title, agreement.drafted_by, agreement.director) == ("Intesa con il Québec", drafter, director)
+    assert sorted(agreement.dgs.values_list("code", flat=True)) == ["dg-agri", "dg-crli"]
+    assert body["status"] == Status.NEGOTIATION and body["plan_actions"] == [8]
+    assert [(t["step"], t["may_complete"]) for t in body["open_tasks"]] == [("negotiate", True)]
+    assert body["open_tasks"][0]["fields"] == ["confirm"]
+    assert AuditEvent.objects.get(action="agreement_create", agreement=agreement).actor == drafter
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"title": ""}, "title"),
+    ({"kind": "trattato"}, "kind"),
+    ({"counterpart": "Atlantide"}, "counterpart"),
+    ({"dgs": ["dg-inesistente"]}, "dgs"),
+    ({"plan_actions": [99]}, "plan_actions"),
+    ({"duration_months": "tre anni"}, "duration_months"),
+    ({"director": "redattore"}, "director"),
+    ({"colour": "blu"}, "colour"),
+    ({"renewal_clause": "tacit"}, None),  # tacit renewal needs the notice days: the service refuses it
+])
+def test_bad_proposal_is_refused_with_json_and_nothing_written(client, drafter, director, proposal, change, field):
+    api = Api(client, drafter)
+    before = (Agreement.objects.count(), AuditEvent.objects.count())
+    response = api.post("/agreements", {**proposal, **change})
+    if field is None:
+        body = detail_of(response, 400)
+        assert "preavviso" in body["detail"]
+    else:
+        body = detail_of(response, 422)
+        assert field in body["detail"] and any(e["field"] == field for e in body["errors"])
+    nothing_written(*before)
+
+
+def test_malformed_json_and_missing_body_are_refused(client, drafter, proposal):
+    api = Api(client, drafter)
+    before = (Agreement.objects.count(), AuditEvent.objects.count())
+    assert detail_of(api.post("/agreements", raw="{title: "), 400)["detail"] == (
+        "Il corpo della richiesta non è JSON valido.")
+    detail_of(api.post("/agreements", raw=""), 422)
+    nothing_written(*before)
+
+
+def test_only_drafters_start_proposals(client, observer, plan_referent_agri, proposal):
+    for user in (observer, plan_referent_agri):
+        api = Api(client, user)
+        before = (Agreement.objects.count(), AuditEvent.objects.count())
+        body = detail_of(api.post("/agreements", proposal), 403)
+        assert "redattori" in body["detail"]
+        nothing_written(*before)
+
+
+def test_tasks_are_completed_by_who_has_the_right(client, drafter, director, proposal, plan_dg_agri, plan_dg_crli,
+                                                 plan_referent_agri, plan):
+    drafter_api = Api(client, drafter)
+    reference = drafter_api.post("/agreements", proposal).json()["reference"]
+    agreement = Agreement.objects.get(reference=reference)
+
+    # the drafter marks the text agreed: one consultation task per DG follows
+    negotiate = task_of(agreement, "negotiate")
+    body = drafter_api.post(f"/tasks/{negotiate.pk}/complete", {"data": {"confirm": True}}).json()
+    assert body["status"] == Status.CONSULTATION
+    assert sorted(t["dg"] for t in body["open_tasks"]) == ["DG AGRI", "DG CRLI"]
+    assert not any(t["may_complete"] for t in body["open_tasks"])  # the drafter gives no opinion
+
+    # completing it again is a conflict
+    detail_of(drafter_api.post(f"/tasks/{negotiate.pk}/complete", {"data": {"confirm": True}}), 409)
+
+    agri_task = task_of(agreement, "consult_dg", plan_dg_agri)
+    agri_api = Api(client, plan_referent_agri)
+    crli_api = Api(client, referent(plan_dg_crli, "referente-crli"))
+    reii_api = Api(client, referent(plan["dgs"]["dg-reii"], "referente-reii"))
+    before = (Agreement.objects.count(), AuditEvent.objects.count())
+    # DG CRLI sees the agreement but may not answer for DG AGRI; DG REII does not even see it
+    detail_of(crli_api.post(f"/tasks/{agri_task.pk}/complete", {"data": {"kind": "favourable"}}), 403)
+    detail_of(reii_api.post(f"/tasks/{agri_task.pk}/complete", {"data": {"kind": "favourable"}}), 404)
+    detail_of(reii_api.get(f"/agreements/{reference}"), 404)
+    # a malformed opinion is 422 naming the field, and the task stays open
+    body = detail_of(agri_api.post(f"/tasks/{agri_task.pk}/complete", {"data": {"kind": "forse"}}), 422)
+    assert body["errors"][0]["field"] == "kind"
+    detail_of(agri_api.post(f"/tasks/{agri_task.pk}/complete", {"payload": {"kind": "favourable"}}), 422)
+    detail_of(agri_api.post("/tasks/999999/complete", {"data": {}}), 404)
+    nothing_written(*before)
+    assert Opinion.objects.get(agreement=agreement, dg=plan_dg_agri).kind == OpinionKind.PENDING
+    assert "consult_dg" in open_steps(agreement)
+
+    # the DG AGRI referent gives the opinion
+    body = agri_api.post(f"/tasks/{agri_task.pk}/complete",
+                         {"data": {"kind": "favourable_remarks", "notes": "Coinvolgere i consorzi"}}).json()
+    opinion = Opinion.objects.get(agreement=agreement, dg=plan_dg_agri)
+    assert (opinion.kind, opinion.given_by) == (OpinionKind.FAVOURABLE_REMARKS, plan_referent_agri)
+    assert [t["dg"] for t in body["open_tasks"]] == ["DG CRLI"]
+
+
+def test_user_manages_their_own_key_from_a_page(client, drafter, nogroup_user, register_agreements):
+    client.force_login(drafter)
+    url = "/esportazioni/chiave-api/"
+    assert "Non hai una chiave API attiva." in client.get(url).content.decode()
+    page = client.post(url, {"action": "issue"}).content.decode()
+    key = page.split('id="api-key-value" type="text" readonly value="')[1].split('"')[0]
+    assert Api(client, key=key).get("/agreements").json()["count"] == 3
+    assert key not in client.get(url).content.decode()  # shown once
+    client.post(url, {"action": "issue"})
+    detail_of(Api(client, key=key).get("/agreements"), 401)
+    assert client.post(url, {"action": "revoke"}).status_code == 302
+    assert "Non hai una chiave API attiva." in client.get(url).content.decode()
+    assert list(AuditEvent.objects.filter(actor=drafter, action__startswith="api_token").order_by("id")
+                .values_list("action", flat=True)) == ["api_token_issue", "api_token_issue", "api_token_revoke"]
+    client.force_login(nogroup_user)
+    assert client.post(url, {"action": "issue"}).status_code == 403

@@ -1,0 +1,164 @@
+"""Plan monitoring: the plan loaded from its YAML file, the monitoring page (objectives, actions with their
+agreements, indicators against targets) and the office's form to record actuals."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agreements.models import Action, AuditEvent, Indicator, IndicatorActual, Objective, Sector
+from agreements.plan.views import CHART_BAR_WIDTH, indicator_chart
+from tests.support.factories import AgreementFactory
+
+PAGE = "/piano/"
+
+
+def test_load_plan_loads_the_regions_plan_and_a_second_run_changes_nothing(db, capsys):
+    # when the plan is loaded twice
+    call_command("load_plan")
+    events_after_first = AuditEvent.objects.filter(action="plan_load").count()
+    call_command("load_plan")
+    out = capsys.readouterr().out
+    # then it holds the plan's 6 objectives, 16 system actions and 8 indicators with their targets, once
+    assert (Objective.objects.count(), Action.objects.count(), Indicator.objects.count()) == (6, 16, 8)
+    pages = Indicator.objects.get(number=7)
+    assert (pages.target_2022, pages.target_2023) == (5000, 6000)
+    assert set(Action.objects.get(number=1).sectors.values_list("code", flat=True)) >= {"dg-agri"}
+    # and the second run wrote nothing and said so
+    assert events_after_first == 1
+    assert AuditEvent.objects.filter(action="plan_load").count() == 1
+    assert "Nessuna modifica" in out
+    # and the demo agreements the YAML lists are not loaded here
+    assert not Sector.objects.get(code="dg-agri").agreements.exists()
+
+
+def test_office_sees_objectives_actions_with_their_agreements_and_indicators(client, drafter, register_agreements):
+    client.force_login(drafter)
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    html = response.content.decode()
+    # sixteen actions, each a row
+    assert len(re.findall(r'<tr id="azione-\d+"', html)) == 16
+    assert "16 azioni di sistema" in html
+    # action 1 lists the Nouvelle-Aquitaine agreement with its status
+    row = re.search(r'<tr id="azione-1">(.*?)</tr>', html, re.S).group(1)
+    assert "INT-2022-001" in row and "In vigore" in row
+    # eight indicators with Italian-formatted targets and "not recorded" where nothing was recorded
+    assert len(re.findall(r'<article id="indicatore-\d+"', html)) == 8
+    assert "5.000" in html and "6.000" in html
+    assert "non rilevato" in html
+
+
+def test_dg_referent_sees_only_their_dgs_agreements_on_the_plan(client, plan_referent_agri, register_agreements):
+    client.force_login(plan_referent_agri)
+    html = client.get(PAGE).content.decode()
+    assert "INT-2022-001" in html  # involves DG AGRI
+    assert "INT-2022-002" not in html and "INT-2022-003" not in html  # DG CRLI only
+    # and they are offered no form to record actuals
+    assert 'id="registra"' not in html
+
+
+def test_drafter_records_an_actual_through_the_form_with_one_audit_event(client, drafter, plan):
+    client.force_login(drafter)
+    delegations = Indicator.objects.get(number=1)  # target 2022: 12
+    before = AuditEvent.objects.count()
+    response = client.post(reverse("plan:actual_record"), {"indicator": delegations.pk, "year": "2022", "value": "10"})
+    assert response.status_code == 302
+    assert response["Location"].endswith("#indicatore-1")
+    actual = IndicatorActual.objects.get(indicator=delegations, year=2022)
+    assert (actual.value, actual.recorded_by) == (10, drafter)
+    events = list(AuditEvent.objects.order_by("id")[before:])
+    assert len(events) == 1
+    assert events[0].action == "indicator_actual_record" and events[0].actor == drafter
+    assert events[0].detail["value"] == 10 and events[0].detail["previous_value"] is None
+    # the chart now shows the value and the share of the target, in figures
+    html = client.get(PAGE).content.decode()
+    article = re.search(r'<article id="indicatore-1".*?</article>', html, re.S).group(0)
+    assert "10 · 83% · sotto target" in article
+    # a correction replaces the value and is audited with the previous one
+    client.post(reverse("plan:actual_record"), {"indicator": delegations.pk, "year": "2022", "value": "13"})
+    assert IndicatorActual.objects.get(indicator=delegations, year=2022).value == 13
+    assert AuditEvent.objects.filter(action="indicator_actual_record").latest("id").detail["previous_value"] == 10
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"year": "2022", "value": "-3"}, "value"),
+        ({"year": "2022", "value": "molti"}, "value"),
+        ({"year": "2021", "value": "4"}, "year"),
+    ],
+)
+def test_bad_actual_is_refused_with_the_error_on_the_field_and_nothing_written(client, drafter, plan, payload, field):
+    client.force_login(drafter)
+    indicator = Indicator.objects.get(number=3)
+    before = AuditEvent.objects.count()
+    response = client.post(reverse("plan:actual_record"), {"indicator": indicator.pk, **payload})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="id_{field}-errors" role="alert"' in html
+    assert re.search(rf'<(input|select)[^>]*aria-describedby="id_{field}-errors"', html)
+    assert not IndicatorActual.objects.exists()
+    assert AuditEvent.objects.count() == before
+
+
+def test_observer_and_referent_may_not_record_actuals(client, observer, plan_referent_agri, plan):
+    indicator = Indicator.objects.get(number=1)
+    for user in (observer, plan_referent_agri):
+        client.force_login(user)
+        response = client.post(reverse("plan:actual_record"), {"indicator": indicator.pk, "year": "2022",
+                                                                "value": "5"})
+        assert response.status_code == 403
+    assert not IndicatorActual.objects.exists()
+    assert not AuditEvent.objects.filter(action="indicator_actual_record").exists()
+
+
+def test_user_without_role_is_refused_and_anonymous_is_sent_to_login(client, nogroup_user, plan):
+    assert client.get(PAGE).status_code == 302
+    client.force_login(nogroup_user)
+    assert client.get(PAGE).status_code == 403
+
+
+def test_chart_is_readable_without_colour(client, drafter, plan):
+    # given an actual above the 2023 target of indicator 3 (target 3)
+    from agreements.plan.services import indicator_actual_record
+
+    indicator_actual_record(indicator=Indicator.objects.get(number=3), year=2023, value=4, actor=drafter)
+    client.force_login(drafter)
+    html = client.get(PAGE).content.decode()
+    article = re.search(r'<article id="indicatore-3".*?</article>', html, re.S).group(0)
+    # the target is hatched, the actual solid, and each bar has its number and a word next to it
+    assert 'class="bar-target"' in article and 'class="bar-actual"' in article
+    assert "url(#plan-hatch)" in html
+    assert "4 · 133% · ✓ raggiunto" in article
+    assert re.search(r"<title[^>]*>.*2023 target 3, rilevato 4 \(133%\)", article, re.S)
+    # the longest bar (the actual, 4) fills the chart and the target is scaled to it
+    chart = indicator_chart(_with_actuals(Indicator.objects.get(number=3)))
+    row_2023 = chart["years"][1]
+    assert row_2023["actual_width"] == CHART_BAR_WIDTH
+    assert row_2023["target_width"] == CHART_BAR_WIDTH * 3 / 4
+
+
+def _with_actuals(indicator):
+    indicator.actual_by_year = {a.year: a for a in indicator.actuals.all()}
+    return indicator
+
+
+def test_plan_page_queries_do_not_grow_with_the_number_of_agreements(client, drafter, plan):
+    client.force_login(drafter)
+    action = plan["actions"][1]
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(PAGE).status_code == 200
+        return len(ctx.captured_queries)
+
+    for agreement in AgreementFactory.create_batch(3):
+        agreement.plan_actions.add(action)
+    few = page_queries()
+    for agreement in AgreementFactory.create_batch(40):
+        agreement.plan_actions.add(action, plan["actions"][2])
+    assert page_queries() == few

@@ -1,0 +1,388 @@
+"""The agreement page and the forms behind its buttons: all through services, 404 for what one may not see."""
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agreements.models import (
+    Agreement,
+    AgreementKind,
+    Article,
+    AuditEvent,
+    Counterpart,
+    OpinionKind,
+    Signatory,
+    Status,
+)
+from agreements.records.selectors import agreement_timeline
+from agreements.records.services import agreement_update
+from tests.support.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory
+from tests.support.lifecycle import complete
+from workflows import services as wf
+
+pytestmark = pytest.mark.django_db
+START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def page_url(agreement):
+    return reverse("agreements:detail", args=[agreement.reference])
+
+
+def text(response) -> str:
+    """The page's text without tags and with spaces collapsed, to assert on what a reader sees."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+@pytest.fixture
+def proposal(clock, drafter, director, dg_agri):
+    return wf.proposal_start(
+        actor=drafter, title="Intesa con la Nouvelle-Aquitaine", kind=AgreementKind.INTESA,
+        counterpart=CounterpartFactory(name="Région Nouvelle-Aquitaine"), dgs=[dg_agri], director=director,
+        duration_months=36,
+    )
+
+
+def test_page_needs_login_and_hides_other_dgs_agreements(client, proposal, referent_crli, referent_agri):
+    assert client.get(page_url(proposal)).status_code == 302
+    client.force_login(referent_crli)
+    hidden = client.get(page_url(proposal))
+    assert hidden.status_code == 404
+    assert "Pagina non trovata" in text(hidden) and "Aquitaine" not in text(hidden)
+    for name in ("edit", "articles", "signatories", "close", "renewal_decline"):
+        assert client.get(reverse(f"agreements:{name}", args=[proposal.reference])).status_code == 404
+    assert client.post(reverse("agreements:renewal_start", args=[proposal.reference])).status_code == 404
+    client.force_login(referent_agri)
+    assert client.get(page_url(proposal)).status_code == 200
+
+
+def test_page_shows_the_current_step_its_holder_and_the_timeline(client, proposal, drafter):
+    client.force_login(drafter)
+    response = client.get(page_url(proposal))
+    page = text(response)
+    assert "INT-2026-001" in page
+    assert "Negoziazione testo" in page
+    assert "redattore" in page  # the holder of the negotiation task
+    content = response.content.decode()
+    # The drafter may act: the task links to its step page.
+    assert re.search(r'href="/attivita/\d+/"', content)
+    assert 'aria-current="step"' in content
+    # Links to Viewflow's console for the Gabinetto roles.
+    assert re.search(r'href="/workflow/agreement/\d+/"', content)
+    assert re.search(r'href="/workflow/agreement/\d+/chart/"', content)
+
+
+def test_referent_sees_consultation_with_due_date_and_no_console_link(
+    client, proposal, drafter, referent_agri, dg_agri
+):
+    complete(proposal, "negotiate", drafter, confirm=True)
+    client.force_login(referent_agri)
+    response = client.get(page_url(proposal))
+    page = text(response)
+    assert "Consultazione DG" in page
+    assert "DG AGRI" in page
+    assert "In attesa" in page  # the pending opinion
+    assert "17/03/2026" in page  # 15 days from 02/03/2026
+    assert "/workflow/" not in response.content.decode()
+    assert re.search(r'href="/attivita/\d+/"', response.content.decode())  # the referent's own task
+
+
+def test_page_shows_opinions_parties_signatories_articles_and_audit(client, proposal, drafter, referent_agri, dg_agri):
+    complete(proposal, "negotiate", drafter, confirm=True)
+    complete(proposal, "consult_dg", referent_agri, dg=dg_agri, kind=OpinionKind.FAVOURABLE_REMARKS,
+             notes="Citare il programma Interreg.")
+    Signatory.objects.create(agreement=proposal, side="region", name="Michele de Pascale", role="Presidente")
+    Signatory.objects.create(agreement=proposal, side="counterpart", name="Alain Rousset", role="Président")
+    Article.objects.create(agreement=proposal, number=1, heading_it="Oggetto", text_it="Le Parti cooperano.",
+                           heading_other="Objet", text_other="Les Parties coopèrent.")
+    client.force_login(drafter)
+    page = text(client.get(page_url(proposal)))
+    assert "Favorevole con osservazioni" in page and "Citare il programma Interreg." in page
+    assert "Michele de Pascale, Presidente" in page and "Alain Rousset, Président" in page
+    assert "Les Parties coopèrent." in page
+    assert "Proposta creata" in page and "Parere DG espresso" in page
+    assert "Approvazione dirigente" in page
+
+
+def test_timeline_of_an_agreement_in_force_ends_with_its_expiry():
+    agreement = InForceAgreementFactory.build(
+        created_at=datetime.datetime(2022, 1, 10, tzinfo=datetime.UTC), approved_on=datetime.date(2022, 2, 1),
+        dgr_number="512/2022", dgr_date=datetime.date(2022, 3, 28), published_on=datetime.date(2022, 5, 2),
+        renewal_clause="tacit", renewal_notice_days=90,
+    )
+    steps = agreement_timeline(agreement)
+    assert [s.key for s in steps] == [
+        "proposal", "negotiation", "approval", "giunta", "notification", "observations", "signature",
+        "ratification", "publication", "in_force", "end",
+    ]
+    assert {s.state for s in steps[:-1]} == {"done"}
+    end = steps[-1]
+    assert end.state == "current" and end.due == datetime.date(2025, 4, 27)
+    assert end.note == "Disdetta entro il 27/01/2025"
+    assert steps[3].date == datetime.date(2022, 3, 28) and steps[3].note == "DGR 512/2022"
+
+
+def test_timeline_of_a_non_binding_memorandum_skips_giunta_and_ratification():
+    agreement = AgreementFactory.build(kind=AgreementKind.MEMORANDUM, binding=False, status=Status.SIGNATURE,
+                                       created_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+    steps = agreement_timeline(agreement)
+    keys = [s.key for s in steps]
+    assert "giunta" not in keys and "ratification" not in keys
+    assert [s.state for s in steps if s.key in ("approval", "signature", "publication")] == ["done", "current", "next"]
+
+
+def test_timeline_of_a_withdrawn_agreement_shows_where_it_stopped():
+    agreement = AgreementFactory.build(
+        status=Status.WITHDRAWN, closed_reason="La controparte ha rinunciato.",
+        text_agreed_on=datetime.date(2024, 2, 1), created_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+    )
+    steps = {s.key: s for s in agreement_timeline(agreement)}
+    assert steps["approval"].state == "stopped"
+    assert "La controparte ha rinunciato." in steps["approval"].note
+    assert steps["signature"].state == "skipped"
+
+
+def test_timeline_during_the_30_day_wait_gives_its_last_day():
+    agreement = AgreementFactory.build(
+        status=Status.OBSERVATIONS, notice_government_date=datetime.date(2026, 3, 2),
+        notice_assembly_date=datetime.date(2026, 3, 3), created_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+    )
+    steps = {s.key: s for s in agreement_timeline(agreement)}
+    assert steps["notification"].date == datetime.date(2026, 3, 3)
+    assert steps["observations"].state == "current" and steps["observations"].due == datetime.date(2026, 4, 1)
+
+
+# --- Forms --------------------------------------------------------------------------------------------------
+
+
+def edit_data(agreement, **changes):
+    data = {
+        "title": agreement.title, "counterpart": agreement.counterpart_id, "languages": "it, fr",
+        "renewal_clause": agreement.renewal_clause, "consultation_days": agreement.consultation_days,
+        "duration_months": agreement.duration_months or "", "version": agreement.version,
+        "dgs": [dg.pk for dg in agreement.dgs.all()],
+    }
+    if agreement.director_id:
+        data["director"] = agreement.director_id
+    data.update(changes)
+    return data
+
+
+def test_edit_goes_through_the_service_with_an_audit_event(client, proposal, drafter):
+    client.force_login(drafter)
+    form_page = client.get(reverse("agreements:edit", args=[proposal.reference]))
+    assert f'name="version" value="{proposal.version}"' in form_page.content.decode()
+    response = client.post(reverse("agreements:edit", args=[proposal.reference]),
+                           edit_data(proposal, title="Intesa con la Regione Nouvelle-Aquitaine"))
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.title == "Intesa con la Regione Nouvelle-Aquitaine"
+    event = AuditEvent.objects.filter(agreement=proposal, action="agreement_update").get()
+    assert event.actor == drafter and event.changes["title"][1] == "Intesa con la Regione Nouvelle-Aquitaine"
+
+
+def test_edit_with_a_stale_version_is_refused_and_changes_nothing(client, proposal, drafter):
+    client.force_login(drafter)
+    loaded = proposal.version
+    agreement_update(agreement=proposal, actor=drafter, expected_version=loaded, notes="Nel frattempo")
+    proposal.refresh_from_db()
+    response = client.post(reverse("agreements:edit", args=[proposal.reference]),
+                           edit_data(proposal, title="Titolo mio", version=loaded))
+    assert response.status_code == 200
+    assert "modificato da un altro utente" in text(response)
+    assert 'role="alert"' in response.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.title == "Intesa con la Nouvelle-Aquitaine"
+
+
+def test_edit_field_errors_are_linked_to_their_field(client, proposal, drafter):
+    client.force_login(drafter)
+    response = client.post(reverse("agreements:edit", args=[proposal.reference]),
+                           edit_data(proposal, title="", languages="it, xx"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_title_error"' in page and 'aria-describedby="id_title_error"' in page
+    assert "Codice di lingua sconosciuto: xx" in page
+    assert not AuditEvent.objects.filter(agreement=proposal, action="agreement_update").exists()
+
+
+def test_articles_editor_saves_both_languages_and_refuses_duplicate_numbers(client, proposal, drafter):
+    client.force_login(drafter)
+    url = reverse("agreements:articles", args=[proposal.reference])
+    assert client.get(url).status_code == 200
+
+    def rows(*articles):
+        data = {"articles-TOTAL_FORMS": len(articles), "articles-INITIAL_FORMS": 0}
+        for i, (number, heading) in enumerate(articles):
+            data.update({f"articles-{i}-number": number, f"articles-{i}-heading_it": heading,
+                         f"articles-{i}-text_it": f"Testo {heading}", f"articles-{i}-heading_other": f"{heading} (fr)",
+                         f"articles-{i}-text_other": f"Texte {heading}"})
+        return data
+
+    refused = client.post(url, rows((1, "Oggetto"), (1, "Durata")))
+    assert refused.status_code == 200 and "Due articoli hanno lo stesso numero." in text(refused)
+    assert not Article.objects.filter(agreement=proposal).exists()
+
+    assert client.post(url, rows((1, "Oggetto"), (2, "Durata"))).status_code == 302
+    assert list(Article.objects.filter(agreement=proposal).values_list("number", "heading_other")) == [
+        (1, "Oggetto (fr)"), (2, "Durata (fr)")
+    ]
+
+
+def test_signatories_editor(client, proposal, drafter):
+    client.force_login(drafter)
+    url = reverse("agreements:signatories", args=[proposal.reference])
+    data = {"signatories-TOTAL_FORMS": 3, "signatories-INITIAL_FORMS": 0,
+            "signatories-0-side": "region", "signatories-0-name": "Michele de Pascale",
+            "signatories-0-role": "Presidente",
+            "signatories-1-side": "counterpart", "signatories-1-name": "Alain Rousset",
+            "signatories-1-role": "Président"}
+    assert client.post(url, data).status_code == 302
+    assert list(proposal.signatories.values_list("side", "name")) == [
+        ("counterpart", "Alain Rousset"), ("region", "Michele de Pascale")
+    ]
+    assert AuditEvent.objects.filter(agreement=proposal, action="signatories_replace", actor=drafter).count() == 1
+
+
+def test_only_a_director_closes_an_agreement_with_a_reason(client, proposal, drafter, director):
+    url = reverse("agreements:close", args=[proposal.reference])
+    client.force_login(drafter)
+    refused = client.post(url, {"closure": "withdraw", "reason": "Rinuncia"})
+    assert refused.status_code == 403  # the form opens only for directors; the service refuses too
+    proposal.refresh_from_db()
+    assert proposal.status == Status.NEGOTIATION
+
+    client.force_login(director)
+    missing = client.post(url, {"closure": "withdraw", "reason": ""})
+    assert 'id="id_reason_error"' in missing.content.decode()
+    assert client.post(url, {"closure": "withdraw", "reason": "La controparte ha rinunciato."}).status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == Status.WITHDRAWN and proposal.closed_reason == "La controparte ha rinunciato."
+    assert AuditEvent.objects.get(agreement=proposal, action="agreement_withdraw").actor == director
+    page = text(client.get(page_url(proposal)))
+    assert "Ritirata" in page and "interrotto" in page
+
+
+def test_renewal_start_and_decline_from_an_agreement_in_force(client, clock, drafter, director):
+    old = InForceAgreementFactory(reference="INT-2022-001", title="Intesa con la Nouvelle-Aquitaine",
+                                  end_date=datetime.date(2026, 9, 30), drafted_by=drafter)
+    client.force_login(director)
+    response = client.post(reverse("agreements:renewal_decline", args=[old.reference]),
+                           {"reason": "Obiettivi raggiunti"})
+    assert response.status_code == 302
+    old.refresh_from_db()
+    assert old.no_renewal_decided_on == datetime.date(2026, 3, 2)
+
+    client.force_login(drafter)
+    response = client.post(reverse("agreements:renewal_start", args=[old.reference]))
+    renewal = Agreement.objects.get(renews=old)
+    assert response["Location"] == page_url(renewal)
+    page = text(client.get(page_url(renewal)))
+    assert "Catena dei rinnovi" in page and "INT-2022-001" in page
+    # A second start is refused with the service's message, nothing created.
+    response = client.post(reverse("agreements:renewal_start", args=[old.reference]), follow=True)
+    assert "già stato avviato" in text(response)
+    assert Agreement.objects.filter(renews=old).count() == 1
+
+
+def _page_queries(client, agreement) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(page_url(agreement))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("who", ["drafter", "referent_agri"])
+def test_page_runs_in_the_same_number_of_queries_with_10_and_10000_agreements(client, request, proposal, who):
+    client.force_login(request.getfixturevalue(who))
+    counterpart = Counterpart.objects.create(name="Altra controparte", country="Spagna", type="region")
+
+    def bulk(start, count):
+        Agreement.objects.bulk_create(
+            Agreement(reference=f"BLK-{n:06d}", title=f"Accordo {n}", kind=AgreementKind.INTESA,
+                      counterpart=counterpart, status=Status.IN_FORCE)
+            for n in range(start, start + count)
+        )
+
+    bulk(0, 10)
+    small = _page_queries(client, proposal)
+    bulk(10, 10_000)
+    assert _page_queries(client, proposal) == small
+
+
+def proposal_data(counterpart, **changes):
+    data = {"kind": "intesa", "title": "Intesa con la Pennsylvania", "counterpart": counterpart.pk,
+            "languages": "it, en", "renewal_clause": "express", "consultation_days": 15, "duration_months": 60}
+    data.update(changes)
+    return data
+
+
+def test_new_proposal_starts_the_procedure_with_the_negotiation_task(client, clock, drafter, director, dg_agri):
+    counterpart = CounterpartFactory(name="Commonwealth of Pennsylvania", country="Stati Uniti d'America")
+    client.force_login(drafter)
+    assert client.get(reverse("agreements:create")).status_code == 200
+    response = client.post(reverse("agreements:create"),
+                           proposal_data(counterpart, dgs=[dg_agri.pk], director=director.pk))
+    agreement = Agreement.objects.get(title="Intesa con la Pennsylvania")
+    assert response["Location"] == page_url(agreement)
+    assert agreement.reference == "INT-2026-001" and agreement.drafted_by == drafter
+    assert agreement.languages == ["it", "en"] and agreement.authentic_languages == ["it", "en"]
+    assert list(agreement.dgs.all()) == [dg_agri]
+    assert [t.flow_task.name for t in agreement.processes.get().task_set.filter(flow_task_type="HUMAN")] == [
+        "negotiate"
+    ]
+    assert "Proposta INT-2026-001 creata." in text(client.get(page_url(agreement)))
+
+
+def test_a_refused_proposal_shows_why_and_creates_nothing(client, clock, drafter, referent_agri):
+    counterpart = CounterpartFactory()
+    client.force_login(drafter)
+    response = client.post(reverse("agreements:create"), proposal_data(counterpart, renewal_clause="tacit"))
+    assert response.status_code == 200
+    assert "Per il rinnovo tacito indicare i giorni di preavviso" in text(response)
+    assert 'class="form-errors" role="alert"' in response.content.decode()
+
+    client.force_login(referent_agri)
+    response = client.post(reverse("agreements:create"), proposal_data(counterpart))
+    assert "Non hai il ruolo necessario" in text(response)
+    assert not Agreement.objects.exists()
+
+
+def test_proposal_form_errors_are_next_to_their_fields(client, drafter):
+    client.force_login(drafter)
+    response = client.post(reverse("agreements:create"), {"kind": "trattato", "title": "", "languages": "it"})
+    page = response.content.decode()
+    for name in ("kind", "title", "counterpart"):
+        assert f'id="id_{name}_error"' in page
+        control = re.search(rf'<(?:input|select)[^>]*\bid="id_{name}"[^>]*>', page).group(0)
+        assert f'aria-describedby="id_{name}_error"' in control and 'aria-invalid="true"' in control
+    assert not Agreement.objects.exists()
+
+
+def test_page_lists_document_versions_and_reminders(client, proposal, drafter):
+    from django.core.files.base import ContentFile
+
+    from agreements.models import DocumentVersion, Reminder
+
+    DocumentVersion.objects.create(
+        agreement=proposal, doc_type="testo_revisionato", number=1, source="uploaded",
+        file=ContentFile(b"docx", name="testo.docx"), filename="testo-rivisto.docx",
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        sha256="ab" * 32, size=4, step="negotiation", author=drafter,
+    )
+    Reminder.objects.create(agreement=proposal, kind="consultation_deadline", threshold=3,
+                            due_date=datetime.date(2026, 3, 14), deadline=datetime.date(2026, 3, 17))
+    client.force_login(drafter)
+    page = text(client.get(page_url(proposal)))
+    assert "Testo revisionato (caricato)" in page and "testo-rivisto.docx" in page
+    assert "Scadenza parere DG" in page and "14/03/2026" in page

@@ -1,0 +1,163 @@
+"""Every write service of the agreement rooms leaves exactly one audit event naming who acted.
+
+The table below drives each public write function once with valid inputs. A new public function in one of
+SERVICE_MODULES that is neither in the table nor declared a read makes the test fail, so no write escapes it.
+(Append-only at the database level: tests/test_foundation.py.)
+"""
+
+import datetime
+import inspect
+
+import pytest
+import time_machine
+
+from agreements.accounts import services as accounts
+from agreements.models import AgreementKind, AuditEvent, Opinion, OpinionKind, Status
+from agreements.models.agreement import ObservationsOutcome
+from agreements.procedure import services as procedure
+from agreements.procedure.services import Decision
+from agreements.records import services as records
+from agreements.records.services import Closure
+from tests.support.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory, UserFactory
+
+TODAY = datetime.date(2026, 6, 15)
+SYSTEM = None  # the event names no user: actor_name "sistema"
+
+SERVICE_MODULES = (records, procedure, accounts)
+# Public functions of those modules that only read, or guard a write without being one.
+READS = {"consultation_due_date", "consultation_settled", "consultation_unfavourable", "earliest_signature_date",
+         "locked", "require_status", "write_fields", "check_date_order", "next_reference", "api_user",
+         "has_api_token"}
+# Writes that have their own audit tests (tests/accounts).
+OWN_TESTS = {"api_token_issue", "api_token_revoke"}
+
+
+def ago(n):
+    return TODAY - datetime.timedelta(days=n)
+
+
+def in_consultation(p, kind=OpinionKind.PENDING):
+    agreement = AgreementFactory(status=Status.CONSULTATION, drafted_by=p.drafter, consultation_round=1,
+                                 dgs=[p.dg_agri])
+    Opinion.objects.create(agreement=agreement, dg=p.dg_agri, round=1, due_date=TODAY, kind=kind)
+    return agreement
+
+
+# name -> function(people) returning (service keyword arguments, expected actor or SYSTEM, the agreement the event
+# is about or None). `p` holds the role fixtures.
+CASES = {
+    "agreement_create": lambda p: (
+        dict(actor=p.drafter, title="Intesa con l'Occitanie", kind=AgreementKind.INTESA,
+             counterpart=CounterpartFactory(), dgs=[p.dg_agri]), p.drafter, "result"),
+    "agreement_update": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.NEGOTIATION, drafted_by=p.drafter)), actor=p.drafter,
+             expected_version=a.version, title="Titolo nuovo", dgs=[p.dg_agri]), p.drafter, a),
+    "articles_replace": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.NEGOTIATION)), actor=p.drafter,
+             articles=[{"number": 1, "heading_it": "Oggetto", "text_it": "Le Parti collaborano.",
+                        "heading_other": "Objet", "text_other": "Les Parties coopèrent."}]), p.drafter, a),
+    "signatories_replace": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.NEGOTIATION)), actor=p.drafter,
+             signatories=[{"side": "region", "name": "Michele de Pascale", "role": "Presidente"}]), p.drafter, a),
+    "text_mark_agreed": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.NEGOTIATION, dgs=[p.dg_agri])), actor=p.drafter),
+        p.drafter, a),
+    "consultation_deadline_set": lambda p: (
+        dict(agreement=(a := in_consultation(p)), actor=p.drafter, due_date=TODAY + datetime.timedelta(days=20)),
+        p.drafter, a),
+    "opinion_give": lambda p: (
+        dict(agreement=(a := in_consultation(p)), dg=p.dg_agri, actor=p.referent_agri, kind=OpinionKind.FAVOURABLE),
+        p.referent_agri, a),
+    "opinions_silent_assent": lambda p: (dict(agreement=(a := in_consultation(p))), SYSTEM, a),
+    "consultation_close": lambda p: (
+        dict(agreement=(a := in_consultation(p, kind=OpinionKind.FAVOURABLE))), SYSTEM, a),
+    "agreement_decide": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.APPROVAL, drafted_by=p.drafter)), actor=p.director,
+             decision=Decision.APPROVE), p.director, a),
+    "giunta_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.GIUNTA, approved_on=ago(10))), actor=p.secretariat,
+             dgr_number="812/2026", dgr_date=ago(5)), p.secretariat, a),
+    "notice_government_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.NOTIFICATION, dgr_date=ago(5))), actor=p.secretariat,
+             date=TODAY, protocol="PG/2026/0001"), p.secretariat, a),
+    "notice_assembly_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.NOTIFICATION, dgr_date=ago(5))), actor=p.secretariat,
+             date=TODAY, protocol="AL/2026/0002"), p.secretariat, a),
+    "observations_open": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.NOTIFICATION, notice_government_date=ago(1)))),
+        SYSTEM, a),
+    "observations_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.OBSERVATIONS, notice_government_date=ago(10))),
+             actor=p.secretariat, outcome=ObservationsOutcome.NULLA_OSTA, date=TODAY), p.secretariat, a),
+    "observations_silence": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.OBSERVATIONS, notice_government_date=ago(31)))),
+        SYSTEM, a),
+    "observations_close": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.OBSERVATIONS, notice_government_date=ago(31),
+                                              observations_outcome=ObservationsOutcome.SILENCE))), SYSTEM, a),
+    "signature_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.SIGNATURE, notice_government_date=ago(40),
+                                              observations_outcome=ObservationsOutcome.SILENCE)),
+             actor=p.drafter, place="Bologna", date=TODAY), p.drafter, a),
+    "ratification_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.RATIFICATION, signed_on=ago(40))), actor=p.secretariat,
+             transmission_date=ago(30), committee_opinion_date=ago(20), act="Delibera AL n. 12/2026", date=ago(10)),
+        p.secretariat, a),
+    "publication_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.PUBLICATION, signed_on=ago(40))), actor=p.secretariat,
+             burert_reference="BURERT n. 180, parte seconda", published_on=TODAY), p.secretariat, a),
+    "agreement_close": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.NEGOTIATION)), actor=p.director,
+             closure=Closure.WITHDRAW, reason="La controparte ha rinunciato."), p.director, a),
+    "renewal_decline": lambda p: (
+        dict(agreement=(a := InForceAgreementFactory()), actor=p.director, reason="Obiettivi raggiunti."),
+        p.director, a),
+    "agreements_expire": lambda p: (dict(today=TODAY), SYSTEM, InForceAgreementFactory(end_date=ago(1))),
+    "renewal_create": lambda p: (dict(agreement=(a := InForceAgreementFactory()), actor=p.drafter), p.drafter, a),
+    "delegation_create": lambda p: (
+        dict(actor=p.director, user=p.director, deputy=UserFactory(username="vice"), starts_on=TODAY,
+             ends_on=TODAY + datetime.timedelta(days=14)), p.director, None),
+    "agreement_import": lambda p: (
+        dict(actor=p.admin_user, title="Intesa con la Baviera (2018)", kind=AgreementKind.INTESA,
+             counterpart=CounterpartFactory(), status=Status.IN_FORCE, year=2018,
+             entry_into_force=datetime.date(2018, 5, 1), duration_months=120), p.admin_user, "result"),
+}
+
+
+def public_service_functions():
+    return {
+        name: value
+        for module in SERVICE_MODULES
+        for name, value in inspect.getmembers(module, inspect.isfunction)
+        if value.__module__ == module.__name__ and not name.startswith("_")
+    }
+
+
+def test_every_public_service_function_is_in_the_table():
+    missing = set(public_service_functions()) - READS - OWN_TESTS - set(CASES)
+    assert not missing, f"add these services to CASES (or READS if they only read): {sorted(missing)}"
+    assert not set(CASES) - set(public_service_functions()), "the table names a function that no longer exists"
+
+
+class People:
+    def __init__(self, request):
+        for name in ("drafter", "director", "secretariat", "admin_user", "dg_agri", "referent_agri"):
+            setattr(self, name, request.getfixturevalue(name))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_service_leaves_exactly_one_audit_event_naming_the_actor(db, request, name):
+    with time_machine.travel(datetime.datetime(2026, 6, 15, 10, 0, tzinfo=datetime.UTC), tick=False):
+        kwargs, actor, agreement = CASES[name](People(request))
+        last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        result = public_service_functions()[name](**kwargs)
+    events = list(AuditEvent.objects.filter(pk__gt=last))
+    assert len(events) == 1, [(e.action, e.actor_name) for e in events]
+    event = events[0]
+    if actor is SYSTEM:
+        assert event.actor_id is None and event.actor_name == "sistema"
+    else:
+        assert event.actor_id == actor.pk and event.actor_name == actor.username
+    if agreement == "result":
+        agreement = result
+    assert event.agreement_id == (agreement.pk if agreement is not None else None)
