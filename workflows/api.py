@@ -4,20 +4,20 @@ as the pages (workflows.services), so the same rules and audit apply. Mounted by
 import decimal
 from typing import Any, Literal
 
-from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status as HttpStatus
 from pydantic import ConfigDict
 
-from agreements.api.base import ERRORS, invalid
+from agreements.api.base import ERRORS
 from agreements.api.records import AgreementDetailOut, agreement_detail
 from agreements.api.records import router as records_router
 from agreements.common.access import agreement_for
 from agreements.common.errors import PermissionDeniedError
 from agreements.common.roles import Role, has_role
-from agreements.models import Action, AgreementKind, Counterpart, RenewalClause, Sector
+from agreements.models import AgreementKind, RenewalClause
+from agreements.records.selectors import proposal_references
 
 from .completion import task_complete
 from .flows import AgreementFlow
@@ -47,30 +47,6 @@ class ProposalIn(Schema):
     estimated_cost: decimal.Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
 
 
-def _proposal_fields(payload: ProposalIn) -> dict:
-    """The payload with names resolved to records; a name that matches nothing is a 422 naming the field."""
-    fields = payload.dict()
-    fields["counterpart"] = Counterpart.objects.filter(name=payload.counterpart).first()
-    if fields["counterpart"] is None:
-        raise invalid("counterpart", _("Controparte sconosciuta: %s") % payload.counterpart)
-    dgs = list(Sector.objects.filter(code__in=payload.dgs, is_dg=True))
-    unknown = sorted(set(payload.dgs) - {dg.code for dg in dgs})
-    if unknown:
-        raise invalid("dgs", _("DG sconosciute: %s") % ", ".join(unknown))
-    fields["dgs"] = dgs
-    actions = list(Action.objects.filter(number__in=payload.plan_actions))
-    missing = sorted(set(payload.plan_actions) - {a.number for a in actions})
-    if missing:
-        raise invalid("plan_actions", _("Azioni del piano inesistenti: %s") % ", ".join(map(str, missing)))
-    fields["plan_actions"] = actions
-    if payload.director:
-        director = get_user_model().objects.filter(username=payload.director, is_active=True).first()
-        if director is None or not has_role(director, Role.DIRECTOR):
-            raise invalid("director", _("%s non è un dirigente attivo.") % payload.director)
-        fields["director"] = director
-    return fields
-
-
 # POST /agreements shares its path with the register's GET: ninja routes one URL pattern per path and router,
 # so the operation joins the register's router.
 @records_router.post("/agreements", response={201: AgreementDetailOut, **ERRORS}, tags=["accordi"],
@@ -78,7 +54,7 @@ def _proposal_fields(payload: ProposalIn) -> dict:
 def start_proposal(request, payload: ProposalIn):
     if not has_role(request.user, Role.DRAFTER, Role.ADMIN):
         raise PermissionDeniedError(_("Solo i redattori avviano una proposta."))
-    agreement = proposal_start(actor=request.user, **_proposal_fields(payload))
+    agreement = proposal_start(actor=request.user, **proposal_references(payload.dict()))
     return HttpStatus(201, agreement_detail(agreement_for(request.user, pk=agreement.pk), request.user))
 
 

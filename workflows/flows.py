@@ -1,4 +1,4 @@
-"""The lifecycle of an international agreement, read top to bottom (DESIGN.md section 3).
+"""The lifecycle of an international agreement, read top to bottom (README, "The agreement lifecycle").
 
 Each node is a step of the procedure. Human steps (`Step`) show a form and call one service through
 workflows.completion.task_complete; gateways only route on the agreement's state; timers are database timers

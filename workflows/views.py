@@ -8,22 +8,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 from viewflow.workflow.status import STATUS
 
 from agreements.common.access import can_see
 from agreements.common.errors import ServiceError
+from agreements.common.links import agreement_path
 
 from .completion import task_complete
 from .permissions import agreement_of, principal_for
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-
-
-def agreement_url(agreement):
-    return reverse("agreements:detail", args=[agreement.reference])
 
 
 class StepView(FormView):
@@ -47,7 +43,7 @@ class StepView(FormView):
             form.add_error(None, str(error))
             return self.form_invalid(form)
         messages.success(self.request, _("Attività «%(step)s» completata.") % {"step": self.task.flow_task.task_title})
-        return redirect(agreement_url(self.agreement))
+        return redirect(agreement_path(self.agreement.reference))
 
 
 def step_view_wrapper(node, view):
@@ -63,7 +59,7 @@ def step_view_wrapper(node, view):
             raise Http404
         if task.status not in OPEN:
             messages.info(request, _("Questa attività è già stata completata."))
-            return redirect(agreement_url(agreement))
+            return redirect(agreement_path(agreement.reference))
         principal = principal_for(request.user, task)
         if principal is None:
             raise PermissionDenied(_("Non puoi completare questa attività."))

@@ -125,8 +125,3 @@ class ErrorOut(Schema):
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-
-def invalid(field: str, message: str):
-    """A payload that names something that does not exist: 422 like any other invalid field."""
-    return InvalidDataError(_("Dati non validi: %(fields)s") % {"fields": field}, {field: [message]})

@@ -56,14 +56,6 @@ OPEN_STATUSES = [
     Status.RATIFICATION,
     Status.PUBLICATION,
 ]
-CLOSED_STATUSES = [
-    Status.RENEWED,
-    Status.EXPIRED,
-    Status.TERMINATED,
-    Status.REJECTED,
-    Status.WITHDRAWN,
-    Status.ARCHIVED,
-]
 
 
 class RenewalClause(models.TextChoices):

@@ -1,4 +1,4 @@
-"""Reminders and the e-mail outbox (DESIGN.md section 4)."""
+"""Reminders and the e-mail outbox (README, "Reminders, e-mail and calendar")."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -2,8 +2,10 @@
 
 import datetime
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -12,11 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.common import dates, tasks
 from agreements.common.access import agreement_for, visible_agreements
+from agreements.common.errors import InvalidDataError
 from agreements.common.roles import Role, has_role, sees_everything, user_dg_id
-from agreements.common.statuses import ENDED_STATUSES, STOPPED_STATUSES
+from agreements.common.statuses import ENDED_STATUSES, FINAL_STATUSES, OPEN_STATUSES, STOPPED_STATUSES
 from agreements.common.tasks import OpenTask
 from agreements.documents.selectors import WRITER_ROLES, versions_for
 from agreements.models import (
+    Action,
     Agreement,
     AuditEvent,
     Counterpart,
@@ -30,6 +34,34 @@ from agreements.models import (
 )
 from agreements.models.agreement import ObservationsOutcome
 from agreements.reminders.selectors import agreement_reminders
+
+
+def proposal_references(fields: dict) -> dict:
+    """A proposal's fields as the API names them (counterpart by name, DGs by code, plan actions by number,
+    director by user name) resolved to records; a name that matches nothing is an error naming the field."""
+    fields = dict(fields)
+    payload = SimpleNamespace(**fields)
+    fields["counterpart"] = Counterpart.objects.filter(name=payload.counterpart).first()
+    if fields["counterpart"] is None:
+        raise InvalidDataError.for_field("counterpart", _("Controparte sconosciuta: %s") % payload.counterpart)
+    dgs = list(Sector.objects.filter(code__in=payload.dgs, is_dg=True))
+    unknown = sorted(set(payload.dgs) - {dg.code for dg in dgs})
+    if unknown:
+        raise InvalidDataError.for_field("dgs", _("DG sconosciute: %s") % ", ".join(unknown))
+    fields["dgs"] = dgs
+    actions = list(Action.objects.filter(number__in=payload.plan_actions))
+    missing = sorted(set(payload.plan_actions) - {a.number for a in actions})
+    if missing:
+        raise InvalidDataError.for_field(
+            "plan_actions", _("Azioni del piano inesistenti: %s") % ", ".join(map(str, missing)))
+    fields["plan_actions"] = actions
+    if payload.director:
+        director = get_user_model().objects.filter(username=payload.director, is_active=True).first()
+        if director is None or not has_role(director, Role.DIRECTOR):
+            raise InvalidDataError.for_field("director", _("%s non è un dirigente attivo.") % payload.director)
+        fields["director"] = director
+    return fields
+
 
 # --- Register ------------------------------------------------------------------------------------------------
 
@@ -282,6 +314,20 @@ def _audit_lines(agreement: Agreement, limit: int = 200) -> list[AuditLine]:
     return lines
 
 
+def agreement_actions(user, agreement: Agreement) -> dict:
+    """Which of the page's actions the user may take on the agreement in its state (the services decide again)."""
+    return {
+        "edit": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status in [*OPEN_STATUSES, Status.IN_FORCE],
+        "edit_text": has_role(user, Role.DRAFTER, Role.ADMIN)
+        and agreement.status in (Status.PROPOSAL, Status.NEGOTIATION),
+        "renew": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status == Status.IN_FORCE,
+        "decline_renewal": has_role(user, Role.DRAFTER, Role.DIRECTOR, Role.ADMIN)
+        and agreement.status == Status.IN_FORCE and not agreement.no_renewal_decided_on,
+        "close": has_role(user, Role.DIRECTOR, Role.ADMIN) and agreement.status not in FINAL_STATUSES,
+        "console": has_role(user, *Role.SEE_ALL),
+    }
+
+
 def agreement_page(user, reference: str) -> dict:
     """Everything the agreement page shows, in a fixed number of queries. 404 when the user may not see it."""
     agreement = agreement_for(user, reference=reference)
@@ -307,6 +353,7 @@ def agreement_page(user, reference: str) -> dict:
         # For the documents partial (templates/documents/_versions.html).
         "versions": versions_for(agreement),
         "can_write": has_role(user, *WRITER_ROLES),
+        "can": agreement_actions(user, agreement),
     }
 
 

@@ -94,6 +94,19 @@ def next_reference(kind: str, year: int) -> str:
     return f"{prefix}-{year}-{counter.last:03d}"
 
 
+# The columns of an article and of a signatory as the editors, the services and a renewal's copy handle them.
+ARTICLE_FIELDS = ("number", "heading_it", "text_it", "heading_other", "text_other")
+SIGNATORY_FIELDS = ("side", "name", "role")
+
+
+def _signatories_create(agreement: Agreement, rows) -> None:
+    """The signatories of `agreement` from `rows` (dicts of SIGNATORY_FIELDS), in their order."""
+    Signatory.objects.bulk_create(
+        Signatory(agreement=agreement, order=i, **{name: row[name] for name in SIGNATORY_FIELDS})
+        for i, row in enumerate(rows)
+    )
+
+
 def check_date_order(*pairs):
     """Each pair is (earlier, later, message): refuse when later < earlier."""
     for earlier, later, message in pairs:
@@ -225,10 +238,7 @@ def signatories_replace(*, agreement: Agreement, actor, signatories: list[dict])
     require_role(actor, Role.DRAFTER)
     agreement = locked(agreement)
     Signatory.objects.filter(agreement=agreement).delete()
-    Signatory.objects.bulk_create(
-        Signatory(agreement=agreement, side=s["side"], name=s["name"], role=s["role"], order=i)
-        for i, s in enumerate(signatories)
-    )
+    _signatories_create(agreement, signatories)
     return write_fields(agreement, actor, "signatories_replace", {}, detail={"signatories": len(signatories)})
 
 
@@ -320,14 +330,8 @@ def renewal_create(*, agreement: Agreement, actor, automatic: bool = False) -> A
     new.dgs.set(old.dgs.all())
     new.plan_actions.set(old.plan_actions.all())
     new.other_counterparts.set(old.other_counterparts.all())
-    Article.objects.bulk_create(
-        Article(agreement=new, number=a.number, heading_it=a.heading_it, text_it=a.text_it,
-                heading_other=a.heading_other, text_other=a.text_other)
-        for a in old.articles.all()
-    )
-    Signatory.objects.bulk_create(
-        Signatory(agreement=new, side=s.side, name=s.name, role=s.role, order=s.order) for s in old.signatories.all()
-    )
+    Article.objects.bulk_create(Article(agreement=new, **row) for row in old.articles.values(*ARTICLE_FIELDS))
+    _signatories_create(new, old.signatories.order_by("order").values(*SIGNATORY_FIELDS))
     audit_record(actor=actor, agreement=old, action="renewal_create",
                  detail={"renewal": new.reference, "automatic": automatic})
     return new

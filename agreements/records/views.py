@@ -14,10 +14,7 @@ from django.utils.translation import gettext_lazy
 from agreements.common.access import agreement_for
 from agreements.common.errors import ServiceError
 from agreements.common.guards import require_page_role
-from agreements.common.roles import Role, has_role
-from agreements.common.statuses import FINAL_STATUSES
-from agreements.models import Status
-from agreements.models.agreement import OPEN_STATUSES
+from agreements.common.roles import Role
 from agreements.records import services
 from agreements.records.filters import RegisterFilter
 from agreements.records.forms import (
@@ -83,20 +80,7 @@ def register(request):
 
 @login_required
 def agreement_detail(request, reference):
-    context = agreement_page(request.user, reference)
-    agreement = context["agreement"]
-    user = request.user
-    context["can"] = {
-        "edit": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status in [*OPEN_STATUSES, Status.IN_FORCE],
-        "edit_text": has_role(user, Role.DRAFTER, Role.ADMIN)
-        and agreement.status in (Status.PROPOSAL, Status.NEGOTIATION),
-        "renew": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status == Status.IN_FORCE,
-        "decline_renewal": has_role(user, Role.DRAFTER, Role.DIRECTOR, Role.ADMIN)
-        and agreement.status == Status.IN_FORCE and not agreement.no_renewal_decided_on,
-        "close": has_role(user, Role.DIRECTOR, Role.ADMIN) and agreement.status not in FINAL_STATUSES,
-        "console": has_role(user, *Role.SEE_ALL),
-    }
-    return render(request, "agreements/detail.html", context)
+    return render(request, "agreements/detail.html", agreement_page(request.user, reference))
 
 
 def _show_refusal(form, error: ServiceError):
@@ -149,9 +133,7 @@ def _rows_page(request, reference, *, formset_class, prefix, initial, save, save
 def articles_edit(request, reference):
     return _rows_page(
         request, reference, formset_class=ArticleFormSet, prefix="articles",
-        initial=lambda agreement: list(
-            agreement.articles.values("number", "heading_it", "text_it", "heading_other", "text_other")
-        ),
+        initial=lambda agreement: list(agreement.articles.values(*services.ARTICLE_FIELDS)),
         save=lambda rows, **kwargs: services.articles_replace(articles=rows, **kwargs),
         saved=_("Articoli salvati."), template="agreements/articles_form.html",
     )
@@ -161,7 +143,7 @@ def articles_edit(request, reference):
 def signatories_edit(request, reference):
     return _rows_page(
         request, reference, formset_class=SignatoryFormSet, prefix="signatories",
-        initial=lambda agreement: list(agreement.signatories.values("side", "name", "role")),
+        initial=lambda agreement: list(agreement.signatories.values(*services.SIGNATORY_FIELDS)),
         save=lambda rows, **kwargs: services.signatories_replace(signatories=rows, **kwargs),
         saved=_("Firmatari salvati."), template="agreements/signatories_form.html",
     )

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from agreements.common import dates, tasks
 from agreements.common.audit import audit_record
 from agreements.common.errors import InvalidStateError, PermissionDeniedError
+from agreements.common.links import agreement_url
 from agreements.health.services import heartbeat_record
 from agreements.models import (
     Agreement,
@@ -471,10 +472,6 @@ REASON = "[[intese:reason]]"
 
 def _d(day: datetime.date) -> str:
     return day.strftime("%d/%m/%Y")
-
-
-def agreement_url(reference: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/accordi/{reference}/"
 
 
 def _what(reminder: DueReminder) -> tuple[str, str, str]:

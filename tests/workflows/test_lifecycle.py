@@ -1,4 +1,4 @@
-"""The lifecycle end to end through the Viewflow flow, on PostgreSQL: every branch of DESIGN.md section 3."""
+"""The lifecycle end to end through the Viewflow flow, on PostgreSQL: every branch of the procedure."""
 
 import datetime
 
