@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from agreements.reminders.services import reminder_policy_update
+
 from .models import ReminderPolicy
 
 # --- Reminders (issue 6): the thresholds an administrator edits ----------------------------------------------
@@ -44,8 +46,6 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from agreements.reminders.services import reminder_policy_update
-
         reminder_policy_update(actor=request.user, **{name: form.cleaned_data[name] for name in form.changed_data})
 
 

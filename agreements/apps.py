@@ -8,6 +8,7 @@ class AgreementsConfig(AppConfig):
     verbose_name = _("Accordi internazionali")
 
     def ready(self):
+        # Here, not at the top: roles imports auth's models, which need the app registry ready.
         from agreements.common.roles import sync_role_permissions
 
         # Runs after every app migrates, so permissions of apps migrated later (workflows) exist too.

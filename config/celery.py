@@ -15,6 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
 def _configure_broker(conf):
+    # Here, not at the top: the Celery app module is imported before Django's settings are configured.
     from django.conf import settings
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):

@@ -37,7 +37,7 @@ urlpatterns = [
     path("", include((workflows_urls.process_urlpatterns + records_urls.urlpatterns, "agreements"))),
 ]
 
-if settings.DEBUG:
+if settings.DEBUG:  # development only: media files served by Django
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -12,6 +12,7 @@ import re
 import zipfile
 import zlib
 
+import docx
 from django.conf import settings
 from django.utils.translation import gettext as _
 from lxml import etree
@@ -209,8 +210,6 @@ def _scan_parts(archive, infos) -> None:
 
 
 def _check_opens(data: bytes) -> None:
-    import docx
-
     try:
         docx.Document(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - whatever python-docx chokes on, the user sees one message

@@ -27,8 +27,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
@@ -423,8 +425,6 @@ def render_context(agreement: Agreement) -> dict:
 
 def sample_context() -> dict:
     """A context with every field present: the reference for checking a template's fields."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model()(username="esempio", first_name="Nome", last_name="Cognome", email="nome@example.org")
     day = datetime.date(2024, 1, 15)
     agreement = Agreement(
@@ -513,8 +513,6 @@ def jinja_environment() -> SandboxedEnvironment:
 
 def template_sources(template: bytes) -> list[str]:
     """The Jinja sources docxtpl renders from a .docx: body, headers, footers, footnotes, core properties."""
-    from docx.oxml import parse_xml
-
     tpl = DocxTemplate(io.BytesIO(template))
     tpl.init_docx()
     sources = [tpl.patch_xml(tpl.get_xml())]

@@ -31,11 +31,13 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
+from icalendar import Calendar, Event
 
 from agreements.common import dates, tasks
 from agreements.common.audit import audit_record
 from agreements.common.errors import InvalidStateError, PermissionDeniedError
 from agreements.common.links import agreement_url
+from agreements.common.roles import Role, has_role
 from agreements.health.services import heartbeat_record
 from agreements.models import (
     Agreement,
@@ -122,8 +124,6 @@ POLICY_FIELDS = ("expiry_thresholds", "expiry_repeat_days", "consultation_days_b
 @transaction.atomic
 def reminder_policy_update(*, actor, **values) -> ReminderPolicy:
     """An administrator changes the thresholds; the next scan uses them."""
-    from agreements.common.roles import Role, has_role
-
     if not has_role(actor, Role.ADMIN):
         raise PermissionDeniedError(_("Solo un amministratore può modificare le regole dei promemoria."))
     unknown = set(values) - set(POLICY_FIELDS)
@@ -626,8 +626,6 @@ def calendar_deadlines(agreements) -> list[dict]:
 def calendar_ics(events: list[dict], *, name: str, stamp: datetime.datetime) -> bytes:
     """An iCalendar feed of all-day events. UIDs are stable (reference, kind, date), so a calendar client that
     refreshes the feed updates the events it knows instead of adding copies."""
-    from icalendar import Calendar, Event
-
     cal = Calendar()
     cal.add("prodid", "-//Regione//Intese//IT")
     cal.add("version", "2.0")
