@@ -1,5 +1,7 @@
 """Test settings: real PostgreSQL and Redis, never a silent fallback to SQLite."""
 
+from pathlib import Path
+
 import environ
 
 env = environ.Env()
@@ -22,5 +24,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# WhiteNoise warns on every request when the collected-static folder is missing; tests serve no collected files.
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
 # django-axes stays on, as in production, so the lockout is tested for real. Its backend needs the request:
 # Client.login(request=HttpRequest(), username=..., password=...) (axes' documented test guidance) or force_login.

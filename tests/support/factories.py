@@ -57,6 +57,7 @@ class AgreementFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = m.Agreement
+        skip_postgeneration_save = True  # the dgs hook adds rows; the agreement itself needs no second save
 
     reference = factory.Sequence(lambda n: f"TST-2026-{n:04d}")
     title = factory.Sequence(lambda n: f"Intesa di prova {n}")
