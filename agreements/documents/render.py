@@ -543,7 +543,7 @@ def render_docx(template: bytes, context: dict) -> bytes:
     """Render a .docx template; raise a DocumentError (and produce nothing) on any problem."""
     try:
         tpl = DocxTemplate(io.BytesIO(template))
-        tpl.render(context, jinja_env=jinja_environment(), autoescape=True)
+        tpl.render(context, jinja_env=jinja_environment())  # the environment escapes (autoescape=True)
         out = io.BytesIO()
         tpl.save(out)
     except SecurityError:
