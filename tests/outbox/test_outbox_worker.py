@@ -92,10 +92,17 @@ def test_worker_scans_and_delivers_each_reminder_once(broker_url, fresh_kicks, w
 
 
 def test_worker_fires_workflow_timers_and_records_it(broker_url, worker_factory):
+    # given an agreement in force whose end date passed yesterday (an express renewal clause: it must expire)
+    ended = InForceAgreementFactory(end_date=dates.today() - datetime.timedelta(days=1))
     worker_factory(broker_url, concurrency=1)
+    # when the worker runs the timers task
     send_task("intese.fire_workflow_timers", broker_url)
     beat = wait_for(lambda: Heartbeat.objects.filter(name="fire_workflow_timers").first(), 30, what="timers heartbeat")
-    assert beat.detail == {"fired": 0}
+    # then the transition happened in the worker, once, and the heartbeat counts it
+    ended.refresh_from_db()
+    assert ended.status == Status.EXPIRED
+    assert beat.detail["fired"] >= 1
+    assert ended.audit_events.filter(action="agreement_expire").count() == 1
 
 
 def test_worker_killed_mid_relay_every_message_delivered_and_none_lost(broker_url, fresh_kicks, worker_factory,
