@@ -1,15 +1,30 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.utils import DatabaseError
 
 from agreements.common.audit import audit_record
 from agreements.common.roles import Role
 from agreements.models import AuditEvent
 
+ROOT = Path(__file__).resolve().parents[2]
 
-def test_runs_on_postgresql():
-    assert connection.vendor == "postgresql"
+
+def test_test_settings_refuse_anything_but_postgresql():
+    # given a DATABASE_URL that points at SQLite
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
+    env["DATABASE_URL"] = "sqlite:///tmp/intese-not-postgres.sqlite3"
+    # when the test settings are loaded
+    result = subprocess.run([sys.executable, "-c", "import config.settings.test"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    # then they refuse, saying why: the suite never falls back to SQLite
+    assert result.returncode != 0
+    assert "Tests run on PostgreSQL only" in result.stderr
 
 
 @pytest.mark.django_db
