@@ -279,7 +279,10 @@ def giunta_record(*, agreement: Agreement, actor, dgr_number: str, dgr_date: dat
     if dgr_date > dates.today():
         raise ValidationFailed(_("La data della DGR non può essere futura."))
     return write_fields(agreement, actor, "giunta_record",
-                        {"dgr_number": dgr_number, "dgr_date": dgr_date, "status": Status.NOTIFICATION},
+                        # A (new) draft starts a new coordination: the answers to an earlier draft do not carry over.
+                        {"dgr_number": dgr_number, "dgr_date": dgr_date, "status": Status.NOTIFICATION,
+                         "observations_outcome": "", "assembly_observations": "", "outcome_report_date": None,
+                         "outcome_report_protocol": ""},
                         on_behalf_of=on_behalf_of)
 
 

@@ -157,8 +157,8 @@ def _current_step(a: Agreement) -> str:
         if not a.observations_outcome:
             return "observations"
         return "assembly_observations" if a.outcome_report_date else "outcome_report"
-    if a.status == Status.IN_FORCE and a.is_binding and a.ratification_date and not a.published_on:
-        return "publication"
+    if a.status == Status.IN_FORCE and a.is_binding and a.ratification_date:
+        return "publication"  # in force from ratification; the publication follows (done once published_on)
     if a.status == Status.PUBLICATION and not a.is_binding:
         return "in_force"
     return STEP_OF_STATUS[a.status]
@@ -297,13 +297,11 @@ def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
             state = "skipped" if current_state == "stopped" else "next"
         if state == "stopped":
             note = a.get_status_display() + (f": {a.closed_reason}" if a.closed_reason else "")
-        publishing = keys[current] == "publication" and a.status == Status.IN_FORCE
-        if key == "in_force" and state == "current":
-            state = "done"  # in force is reached; what lies ahead is the end date
+        publishing = keys[current] == "publication" and a.status == Status.IN_FORCE and not a.published_on
+        if key in ("in_force", "publication") and state == "current" and not publishing:
+            state = "done"  # in force (and published) is reached; what lies ahead is the end date
         elif key == "end" and a.status == Status.IN_FORCE and not publishing:
             state = "current"
-        elif key == "in_force" and publishing:
-            state = "done"
         timeline.append(
             TimelineStep(
                 key=key,
