@@ -74,6 +74,7 @@ EXPECTED = {
     "agreement:*:assign": "403 403 403 403 403 403 403 403 403",
     "agreement:*:unassign": "403 403 403 403 403 403 ok 403 ok",
     "agreement:approve:unassign": "403 403 403 403 403 ok 403 403 ok",
+    "agreement:qualify:unassign": "403 403 403 403 403 ok 403 403 ok",  # held by the director, like approve
     "agreement:consult_dg:execute": "403 403 403 403 403 403 403 403 ok",
     "agreement:consult_dg:unassign": "403 403 403 403 403 403 403 403 ok",
     "agreement:negotiate:unassign": "403 403 ok 403 403 403 403 403 ok",
