@@ -45,8 +45,9 @@ def _open_human_tasks(process_pk: int) -> list[tuple[int, str]]:
     """(pk, node name) of the open human tasks, read raw: a node the flow no longer has cannot be loaded."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, flow_task FROM viewflow_task WHERE process_id = %s AND status IN %s AND flow_task_type = %s",
-            [process_pk, tuple(OPEN), "HUMAN"],
+            "SELECT id, flow_task FROM viewflow_task WHERE process_id = %s AND status = ANY(%s) "
+            "AND flow_task_type = %s ORDER BY id",
+            [process_pk, [str(status) for status in OPEN], "HUMAN"],
         )
         return [(pk, ref.rsplit(".", 1)[1]) for pk, ref in cursor.fetchall()]
 
