@@ -22,9 +22,9 @@ from agreements.common.guards import require_role
 from agreements.common.roles import Role
 from agreements.models import (
     Agreement,
-    AuditEvent,
     AgreementKind,
     Article,
+    AuditEvent,
     ReferenceCounter,
     RenewalClause,
     Signatory,

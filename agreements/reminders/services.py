@@ -586,8 +586,8 @@ def calendar_deadlines(agreements) -> list[dict]:
         agreements.filter(status__in=[*OPEN_STATUSES, Status.IN_FORCE])
         .select_related("counterpart")
         .only("reference", "title", "status", "counterpart__name", "end_date", "renewal_clause",
-              "renewal_notice_days", "notice_government_date", "observations_from", "observations_outcome", "consultation_round",
-              "kind", "updated_at")
+              "renewal_notice_days", "notice_government_date", "observations_from", "observations_outcome",
+              "consultation_round", "kind", "updated_at")
     )
     by_id = {a.pk: a for a in rows}
     events = []

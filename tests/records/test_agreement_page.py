@@ -335,7 +335,8 @@ def proposal_data(counterpart, **changes):
     return data
 
 
-def test_new_proposal_starts_the_procedure_with_the_initial_informativa_to_the_assembly(client, clock, drafter, director, dg_agri):
+def test_new_proposal_starts_the_procedure_with_the_initial_informativa_to_the_assembly(client, clock, drafter,
+                                                                                          director, dg_agri):
     counterpart = CounterpartFactory(name="Commonwealth of Pennsylvania", country="Stati Uniti d'America")
     client.force_login(drafter)
     assert client.get(reverse("agreements:create")).status_code == 200

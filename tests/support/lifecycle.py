@@ -34,9 +34,9 @@ def complete(agreement, step, user, dg=None, **data):
 
 def secretariat_user():
     """The Giunta secretariat of the test (the `secretariat` fixture's user, created if the test did not ask)."""
-    from agreements.common.roles import Role
     from django.contrib.auth import get_user_model
 
+    from agreements.common.roles import Role
     from tests.support.factories import UserFactory
 
     return (get_user_model().objects.filter(username="segreteria").first()
