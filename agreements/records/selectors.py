@@ -320,6 +320,13 @@ def _fmt(day) -> str:
     return date_format(day, "d/m/Y") if day else ""
 
 
+def tacit_extension_pending(agreement: Agreement) -> bool:
+    """A tacit clause extended the agreement and the informativa to the Assembly is not yet recorded: the page
+    offers it (records.services.tacit_extension_inform)."""
+    return (agreement.status == Status.IN_FORCE and not agreement.tacit_extension_informed_on
+            and AuditEvent.objects.filter(agreement=agreement, action="agreement_tacit_renewal").exists())
+
+
 def person_name(user) -> str:
     """A user as the pages name them: full name, else user name; a dash for nobody."""
     if user is None:
@@ -369,6 +376,14 @@ AUDIT_ACTION_LABELS = {
     "agreement_archive": _("Archiviato"),
     "agreement_terminate": _("Recesso"),
     "renewal_decline": _("Decisione di non rinnovare"),
+    "tacit_extension_inform": _("Informativa all'Assemblea sulla proroga tacita"),
+    "qualification_record": _("Atto qualificato"),
+    "assembly_inform_start": _("Informativa iniziale all'Assemblea registrata"),
+    "negotiation_notice_record": _("Avvio dei negoziati comunicato"),
+    "outcome_report_record": _("Esito del coordinamento comunicato all'Assemblea"),
+    "assembly_observations_record": _("Osservazioni dell'Assemblea registrate"),
+    "final_approval_record": _("Approvazione definitiva della Giunta registrata"),
+    "procedure_carry_over": _("Procedura portata sul flusso attuale"),
     "renewal_create": _("Rinnovo avviato"),
     "agreement_expire": _("Scaduto"),
     "agreement_tacit_renewal": _("Rinnovo tacito"),
@@ -418,6 +433,7 @@ def agreement_page(user, reference: str) -> dict:
         "renewal_chain": _renewal_chain(user, agreement),
         "audit_lines": _audit_lines(agreement),
         "non_renewal_deadline": non_renewal_deadline(agreement),
+        "tacit_extension_pending": tacit_extension_pending(agreement),
         "reminders": agreement_reminders(agreement),
         # For the documents partial (templates/documents/_versions.html).
         "versions": versions_for(agreement),

@@ -328,7 +328,8 @@ def test_a_memorandum_that_creates_commitments_goes_through_the_full_procedure(c
 # --- 10. Tacit extension is an act ---------------------------------------------------------------------------
 
 
-def test_tacit_extension_is_audited_notified_and_the_informativa_offered(clock, drafter, director, secretariat):
+def test_tacit_extension_is_audited_notified_and_the_informativa_offered(clock, client, drafter, director,
+                                                                        secretariat):
     agreement = InForceAgreementFactory(drafted_by=drafter, director=director, renewal_clause=RenewalClause.TACIT,
                                         renewal_notice_days=60, duration_months=12, end_date=D(2026, 1, 10))
     assert records.agreements_expire(today=today()) == 1
@@ -342,8 +343,16 @@ def test_tacit_extension_is_audited_notified_and_the_informativa_offered(clock, 
     assert "10/01/2027" in message.subject and "informativa all'Assemblea" in message.body_text
     with pytest.raises(ServiceError):
         records.tacit_extension_inform(agreement=agreement, actor=drafter, date=today(), protocol="AL/5")
-    agreement = records.tacit_extension_inform(agreement=agreement, actor=secretariat, date=today(), protocol="AL/5")
+    # The agreement page offers the informativa to the secretariat; the form records it.
+    client.force_login(secretariat)
+    url = f"/accordi/{agreement.reference}/proroga-informativa/"
+    assert f'href="{url}"' in client.get(f"/accordi/{agreement.reference}/").content.decode()
+    response = client.post(url, {"date": "2026-01-12", "protocol": "AL/5"})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
     assert agreement.tacit_extension_informed_on == today()
+    assert AuditEvent.objects.get(agreement=agreement, action="tacit_extension_inform").actor == secretariat
+    assert f'href="{url}"' not in client.get(f"/accordi/{agreement.reference}/").content.decode()
     with pytest.raises(InvalidStateError):
         records.tacit_extension_inform(agreement=agreement, actor=secretariat, date=today(), protocol="AL/6")
     with pytest.raises(InvalidStateError, match="prorogato"):
