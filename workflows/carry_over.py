@@ -1,6 +1,6 @@
 """Carry processes started under the earlier flow (before the procedure followed the law step by step) onto the
-nodes of today's flow, keeping their tasks, dates and audit trail. Run by `manage.py procedure_carry_over` (and by
-`make migrate`); idempotent: a process already on today's nodes is left alone.
+nodes of today's flow, keeping their tasks, dates and audit trail. Run by `manage.py procedure_carry_over` and by the
+migration workflows 0002; idempotent: a process already on today's nodes is left alone.
 
 What changed, and where an open process goes (README, "The agreement lifecycle", "Processes already running"):
 - the node `inform_assembly` (the informativa after the DGR, parallel to the notice) is today's
