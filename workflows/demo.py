@@ -86,6 +86,22 @@ def _languages(entry):
     return ["it", entry["counterpart"].get("language") or "en"]
 
 
+def _through_start(agreement, director):
+    """The steps before the text, as the law wants them: the qualification of a memorandum (as the plan marks it),
+    the initial informativa to the Assembly, the notice of negotiations for an accordo with a State."""
+    secretariat = get_user_model().objects.get(username="segreteria")
+    today = dates.today()
+    steps = {
+        "qualify": (director, {"creates_commitments": "1" if agreement.binding else "0",
+                               "reason": "Qualificazione dal piano operativo."}),
+        "inform_assembly_start": (secretariat, {"date": today, "protocol": "AL/DEMO"}),
+        "notify_negotiations": (secretariat, {"date": today, "protocol": "MAECI/DEMO", "criteria": ""}),
+    }
+    while (task := open_tasks(agreement).first()) is not None and task.flow_task.name in steps:
+        actor, data = steps[task.flow_task.name]
+        completion.task_complete(task=task, actor=actor, data=data)
+
+
 @transaction.atomic
 def seed_agreements(path=DEFAULT_PLAN_PATH) -> list[str]:
     """Bring the plan's agreements into the database once; return the references created."""
@@ -127,6 +143,7 @@ def seed_agreements(path=DEFAULT_PLAN_PATH) -> list[str]:
                 subject_areas=entry.get("subject_areas") or [], director=director,
                 duration_months=entry.get("duration_months"), **common,
             )
+            _through_start(agreement, director)
             completion.task_complete(task=open_tasks(agreement).get(), actor=drafter, data={"confirm": True})
             first_dg = agreement.dgs.order_by("code").first()
             referent = Profile.objects.filter(dg=first_dg).select_related("user").first() if first_dg else None

@@ -5,6 +5,8 @@ from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.split import SplitActivation
 
+from agreements.common import rules
+
 from . import permissions
 from .views import StepView, step_view_wrapper
 
@@ -37,13 +39,15 @@ class SplitEach(flow.Split):
 class Step(flow.View):
     """A human step of the procedure: a form whose cleaned data goes to one agreements service.
 
+    `rule` names the row of the procedure's rule table (agreements/common/rules.py) the step applies;
     `roles` may hold the task; `per_dg` tasks belong to the DG in task.data and any referent of that DG may act.
     Who may act is decided by workflows.permissions, for Viewflow's own pages and ours alike.
     """
 
-    def __init__(self, form_class, *, service, roles, per_dg=False):
+    def __init__(self, form_class, *, service, roles, per_dg=False, rule=None):
         super().__init__(StepView.as_view(form_class=form_class))
         self.form_class = form_class
+        self.rule = rules.rule_for(rule) if rule else None
         self.service = service
         self.roles = roles
         self.per_dg = per_dg

@@ -88,7 +88,7 @@ def task_due_date(task, agreement: Agreement, opinions=()) -> datetime.date | No
         ]
         return due[0] if due else None
     if node_name == "record_observations" and agreement.notice_government_date and not agreement.needs_full_powers:
-        return dates.observations_last_day(agreement.notice_government_date)
+        return dates.observations_last_day(dates.observations_from(agreement))
     return None
 
 

@@ -15,6 +15,7 @@ from viewflow.workflow.status import STATUS
 from agreements.common.access import can_see
 from agreements.common.errors import ServiceError
 from agreements.common.links import agreement_path
+from agreements.records.selectors import observations_wait
 
 from .completion import task_complete
 from .permissions import agreement_of, principal_for
@@ -33,6 +34,9 @@ class StepView(FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(task=self.task, agreement=self.agreement, step_title=self.task.flow_task.task_title,
+                       rule=getattr(self.task.flow_task, "rule", None),
+                       wait=observations_wait(self.agreement) if self.task.flow_task.name == "record_observations"
+                       else None,
                        on_behalf_of=self.principal if self.principal.pk != self.request.user.pk else None)
         return context
 

@@ -19,3 +19,22 @@ def start_of_day(day: datetime.date) -> datetime.datetime:
 def observations_last_day(notice_date: datetime.date) -> datetime.date:
     """Last day of the 30-day wait after the notice to the government; signature may follow the day after."""
     return notice_date + datetime.timedelta(days=OBSERVATION_DAYS)
+
+
+def observations_start(sent_on: datetime.date | None, *received_on: datetime.date | None) -> datetime.date | None:
+    """The day the 30 days count from: the later receipt (PEC) when both are recorded; else the sending date, or
+    the later recorded receipt if it is later (an assumption the pages state)."""
+    if sent_on is None:
+        return None
+    return max([sent_on, *[day for day in received_on if day]])
+
+
+def observations_from(agreement) -> datetime.date | None:
+    """The day an agreement's 30 days count from: the later receipt, else (an assumption) the sending date."""
+    return agreement.observations_from or agreement.notice_government_date
+
+
+def observations_from_is_assumed(agreement) -> bool:
+    """True when a receipt is missing, so the wait counts from the sending date (the pages say so)."""
+    return bool(agreement.notice_government_date) and not (
+        agreement.notice_dar_received_on and agreement.notice_maeci_received_on)

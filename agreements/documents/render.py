@@ -346,7 +346,8 @@ def context_from(agreement: Agreement, *, articles, signatories, dgs, today=None
         "dgr_date": italian_date(agreement.dgr_date),
         "notice_government_date": italian_date(notice),
         "notice_government_protocol": agreement.notice_government_protocol,
-        "observations_deadline": italian_date(dates.observations_last_day(notice) if notice else None),
+        "observations_deadline": italian_date(dates.observations_last_day(dates.observations_from(agreement))
+                                               if notice else None),
         "notice_assembly_date": italian_date(agreement.notice_assembly_date),
         "notice_assembly_protocol": agreement.notice_assembly_protocol,
         "full_powers_date": italian_date(agreement.full_powers_date),

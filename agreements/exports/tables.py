@@ -121,6 +121,25 @@ def _parties(agreement) -> str:
     return "; ".join([REGION_NAME, *(f"{c.name} ({c.country})" for c in parties)])
 
 
+def _act(number, day) -> str:
+    return f"{number} del {day:%d/%m/%Y}" if number and day else (number or "")
+
+
+def _final_dgr(agreement) -> str:
+    return _act(agreement.final_dgr_number, agreement.final_dgr_date)
+
+
+def _ratification(agreement) -> str:
+    if not agreement.ratification_act:
+        return ""
+    form = agreement.get_ratification_form_display() if agreement.ratification_form else ""
+    return " ".join(part for part in (form, _act(agreement.ratification_act, agreement.ratification_date)) if part)
+
+
+def _burert(agreement) -> str:
+    return _act(agreement.burert_reference, agreement.published_on)
+
+
 TRANSPARENCY_COLUMNS = [
     Column("reference", gettext_lazy("Codice"), lambda a: a.reference),
     Column("subject", gettext_lazy("Oggetto"), lambda a: a.title),
@@ -129,6 +148,11 @@ TRANSPARENCY_COLUMNS = [
     Column("dgr_number", gettext_lazy("Numero DGR"), lambda a: a.dgr_number),
     Column("dgr_date", gettext_lazy("Data DGR"), lambda a: a.dgr_date),
     Column("end_date", gettext_lazy("Scadenza"), lambda a: a.end_date),
+    # D.Lgs. 33/2013 art. 23 c. 2 (original text): the expected expense and the references of the main acts.
+    Column("estimated_cost", gettext_lazy("Spesa prevista (EUR)"), lambda a: a.estimated_cost),
+    Column("final_dgr", gettext_lazy("DGR di approvazione definitiva"), _final_dgr),
+    Column("ratification", gettext_lazy("Atto di ratifica"), _ratification),
+    Column("burert", gettext_lazy("Pubblicazione BURERT"), _burert),
 ]
 
 

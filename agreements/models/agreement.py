@@ -32,6 +32,7 @@ class Status(models.TextChoices):
     GIUNTA = "giunta", _("Delibera Giunta")
     NOTIFICATION = "notification", _("Notifica")
     OBSERVATIONS = "observations", _("Attesa osservazioni")
+    FINAL_APPROVAL = "final_approval", _("Approvazione definitiva della Giunta")
     SIGNATURE = "signature", _("Firma")
     RATIFICATION = "ratification", _("Ratifica")
     PUBLICATION = "publication", _("Pubblicazione")
@@ -52,6 +53,7 @@ OPEN_STATUSES = [
     Status.GIUNTA,
     Status.NOTIFICATION,
     Status.OBSERVATIONS,
+    Status.FINAL_APPROVAL,
     Status.SIGNATURE,
     Status.RATIFICATION,
     Status.PUBLICATION,
@@ -78,6 +80,28 @@ class ObservationsOutcome(models.TextChoices):
     NULLA_OSTA = "nulla_osta", _("Nulla osta")
     OBSERVATIONS = "observations", _("Osservazioni ricevute")
     SILENCE = "silence", _("Decorsi 30 giorni senza osservazioni")
+
+
+class AssemblyObservations(models.TextChoices):
+    PENDING = "", _("In attesa")
+    NONE = "none", _("Nessuna osservazione")
+    REMARKS = "remarks", _("Osservazioni senza modifiche al testo")
+    CHANGES = "changes", _("Osservazioni che chiedono modifiche al testo")
+
+
+class SignatoryOffice(models.TextChoices):
+    """Who may sign for the Region (L.R. 16/2008 art. 17 c. 3, Statuto art. 13 c. 2)."""
+
+    NONE = "", _("Non indicato")
+    PRESIDENT = "president", _("Presidente della Regione")
+    ASSESSORE = "assessore", _("Assessore delegato dal Presidente")
+    OTHER = "other", _("Altra persona")
+
+
+class RatificationForm(models.TextChoices):
+    NONE = "", _("Non indicata")
+    RESOLUTION = "resolution", _("Deliberazione dell'Assemblea legislativa")
+    LAW = "law", _("Legge regionale (l'intesa modifica leggi)")
 
 
 class Counterpart(models.Model):
@@ -159,11 +183,27 @@ class Agreement(models.Model):
         verbose_name=_("approvato da"),
     )
 
+    # The procedure as the law writes it (agreements/procedure/rules.py). Char fields carry a database default
+    # too, so rows written by code that predates them stay valid.
+    qualified_on = models.DateField(_("qualificato il"), null=True, blank=True)
+    qualification_reason = models.TextField(_("motivazione della qualificazione"), blank=True, db_default="")
+    assembly_informed_on = models.DateField(_("informativa iniziale all'Assemblea"), null=True, blank=True)
+    assembly_informed_protocol = models.CharField(_("protocollo informativa iniziale"), max_length=60, blank=True,
+                                                  db_default="")
+    negotiation_notice_date = models.DateField(_("comunicazione avvio negoziati"), null=True, blank=True)
+    negotiation_notice_protocol = models.CharField(_("protocollo comunicazione avvio negoziati"), max_length=60,
+                                                   blank=True, db_default="")
+    negotiation_criteria = models.TextField(_("principi e criteri del Ministero degli Esteri"), blank=True,
+                                            db_default="")
+
     dgr_number = models.CharField(_("numero DGR"), max_length=30, blank=True)
     dgr_date = models.DateField(_("data DGR"), null=True, blank=True)
 
     notice_government_date = models.DateField(_("data notifica al Governo"), null=True, blank=True)
     notice_government_protocol = models.CharField(_("protocollo notifica al Governo"), max_length=60, blank=True)
+    notice_dar_received_on = models.DateField(_("ricevuta la notifica dal DAR il"), null=True, blank=True)
+    notice_maeci_received_on = models.DateField(_("ricevuta la notifica dal MAECI il"), null=True, blank=True)
+    observations_from = models.DateField(_("i 30 giorni decorrono dal"), null=True, blank=True)
     notice_assembly_date = models.DateField(_("data informativa all'Assemblea"), null=True, blank=True)
     notice_assembly_protocol = models.CharField(_("protocollo informativa all'Assemblea"), max_length=60, blank=True)
     observations_outcome = models.CharField(
@@ -173,12 +213,32 @@ class Agreement(models.Model):
     observations_text = models.TextField(_("osservazioni del Governo"), blank=True)
     full_powers_date = models.DateField(_("data pieni poteri"), null=True, blank=True)
     full_powers_protocol = models.CharField(_("protocollo pieni poteri"), max_length=60, blank=True)
+    outcome_report_date = models.DateField(_("esito comunicato all'Assemblea il"), null=True, blank=True)
+    outcome_report_protocol = models.CharField(_("protocollo comunicazione dell'esito"), max_length=60, blank=True,
+                                               db_default="")
+    assembly_observations = models.CharField(_("osservazioni dell'Assemblea"), max_length=10, blank=True,
+                                             choices=AssemblyObservations.choices, default="", db_default="")
+    assembly_observations_date = models.DateField(_("data osservazioni dell'Assemblea"), null=True, blank=True)
+    assembly_observations_act = models.CharField(_("atto delle osservazioni dell'Assemblea"), max_length=120,
+                                                 blank=True, db_default="")
+    assembly_observations_text = models.TextField(_("testo delle osservazioni dell'Assemblea"), blank=True,
+                                                  db_default="")
+    final_dgr_number = models.CharField(_("numero DGR di approvazione definitiva"), max_length=30, blank=True,
+                                        db_default="")
+    final_dgr_date = models.DateField(_("data DGR di approvazione definitiva"), null=True, blank=True)
+    region_signatory_office = models.CharField(_("carica del firmatario regionale"), max_length=10, blank=True,
+                                               choices=SignatoryOffice.choices, default="", db_default="")
+    region_signatory_name = models.CharField(_("firmatario regionale"), max_length=200, blank=True, db_default="")
+    delegation_act = models.CharField(_("atto di delega"), max_length=60, blank=True, db_default="")
+    delegation_date = models.DateField(_("data della delega"), null=True, blank=True)
 
     signature_place = models.CharField(_("luogo di firma"), max_length=120, blank=True)
     signed_on = models.DateField(_("data di firma"), null=True, blank=True)
 
     assembly_transmission_date = models.DateField(_("trasmissione all'Assemblea"), null=True, blank=True)
     assembly_committee_opinion_date = models.DateField(_("parere della commissione"), null=True, blank=True)
+    ratification_form = models.CharField(_("forma della ratifica"), max_length=10, blank=True,
+                                         choices=RatificationForm.choices, default="", db_default="")
     ratification_act = models.CharField(_("atto di ratifica"), max_length=120, blank=True)
     ratification_date = models.DateField(_("data di ratifica"), null=True, blank=True)
 
@@ -196,6 +256,8 @@ class Agreement(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="renewals",
         verbose_name=_("rinnova l'accordo"),
     )
+    tacit_extension_informed_on = models.DateField(_("proroga tacita comunicata all'Assemblea il"), null=True,
+                                                   blank=True)
     no_renewal_decided_on = models.DateField(_("decisione di non rinnovare il"), null=True, blank=True)
     implementation_notes = models.TextField(_("note di attuazione"), blank=True)
     closed_reason = models.TextField(_("motivazione di chiusura"), blank=True)
@@ -223,6 +285,11 @@ class Agreement(models.Model):
     def is_binding(self) -> bool:
         """Intese and accordi always bind; the lighter kinds only when marked binding."""
         return self.kind in (AgreementKind.INTESA, AgreementKind.ACCORDO) or self.binding
+
+    @property
+    def is_light_kind(self) -> bool:
+        """Memoranda, protocolli and lettere d'intenti: whether they bind is decided by the qualification step."""
+        return self.kind not in (AgreementKind.INTESA, AgreementKind.ACCORDO)
 
     @property
     def needs_full_powers(self) -> bool:

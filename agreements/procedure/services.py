@@ -18,9 +18,80 @@ from agreements.common.errors import ServiceError as ValidationFailed
 from agreements.common.guards import acting, require_role
 from agreements.common.roles import Role, has_role, user_dg_id
 from agreements.models import Agreement, Opinion, OpinionKind, Signatory, Status
-from agreements.models.agreement import ObservationsOutcome
+from agreements.models.agreement import (
+    AssemblyObservations,
+    ObservationsOutcome,
+    RatificationForm,
+    SignatoryOffice,
+)
 from agreements.outbox.services import outbox_enqueue
 from agreements.records.services import DGR_NUMBER, check_date_order, locked, require_status, write_fields
+
+# --- Start of the procedure: qualification, Assembly informed, negotiations notified --------------------------
+
+
+def _no_future(day, message):
+    if day and day > dates.today():
+        raise ValidationFailed(message)
+
+
+def _require_start(agreement: Agreement):
+    """The steps before the text: a proposal, or a renewal (a new agreement) whose text is not yet agreed."""
+    require_status(agreement, Status.PROPOSAL, Status.NEGOTIATION)
+    if agreement.text_agreed_on:
+        raise InvalidStateError(_("Questo passo precede la negoziazione del testo."))
+
+
+@transaction.atomic
+def qualification_record(*, agreement: Agreement, actor, creates_commitments: bool, reason: str,
+                         on_behalf_of=None) -> Agreement:
+    """A memorandum, protocollo or lettera d'intenti: the director records whether the text commits the Region
+    (L. 131/2003 art. 6 c. 2 speaks of any act, whatever its name). If it does, the full procedure follows."""
+    require_role(actor, Role.DIRECTOR, on_behalf_of=on_behalf_of)
+    agreement = locked(agreement)
+    _require_start(agreement)
+    if not agreement.is_light_kind:
+        raise InvalidStateError(_("Intese e accordi seguono sempre la procedura completa."))
+    if not reason.strip():
+        raise ValidationFailed(_("Motivare la qualificazione: quali impegni crea il testo, o perché non ne crea."))
+    return write_fields(agreement, actor, "qualification_record",
+                        {"binding": bool(creates_commitments), "qualified_on": dates.today(),
+                         "qualification_reason": reason.strip()}, on_behalf_of=on_behalf_of)
+
+
+@transaction.atomic
+def assembly_inform_start(*, agreement: Agreement, actor, date: datetime.date, protocol: str, on_behalf_of=None):
+    """Statuto art. 13 c. 2: the Giunta informs the Assemblea legislativa from the activation of the procedure."""
+    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
+    agreement = locked(agreement)
+    _require_start(agreement)
+    if not protocol.strip():
+        raise ValidationFailed(_("Indicare il numero di protocollo."))
+    check_date_order((timezone.localdate(agreement.created_at), date,
+                      _("L'informativa non può precedere la proposta.")))
+    _no_future(date, _("La data dell'informativa non può essere futura."))
+    return write_fields(agreement, actor, "assembly_inform_start",
+                        {"assembly_informed_on": date, "assembly_informed_protocol": protocol.strip()},
+                        on_behalf_of=on_behalf_of)
+
+
+@transaction.atomic
+def negotiation_notice_record(*, agreement: Agreement, actor, date: datetime.date, protocol: str, criteria: str = "",
+                              on_behalf_of=None):
+    """L. 131/2003 art. 6 c. 3: for an accordo with a State the Foreign Ministry and the DAR are told when
+    negotiations start; the criteria the Ministry may give are recorded."""
+    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
+    agreement = locked(agreement)
+    _require_start(agreement)
+    if not agreement.needs_full_powers:
+        raise InvalidStateError(_("La comunicazione dell'avvio dei negoziati riguarda gli accordi con Stati esteri."))
+    if not protocol.strip():
+        raise ValidationFailed(_("Indicare il numero di protocollo."))
+    _no_future(date, _("La data della comunicazione non può essere futura."))
+    return write_fields(agreement, actor, "negotiation_notice_record",
+                        {"negotiation_notice_date": date, "negotiation_notice_protocol": protocol.strip(),
+                         "negotiation_criteria": criteria.strip()}, on_behalf_of=on_behalf_of)
+
 
 # --- Negotiation and consultation ---------------------------------------------------------------------------
 
@@ -188,22 +259,30 @@ def agreement_decide(*, agreement: Agreement, actor, decision: str, remarks: str
 # --- Giunta, notices and the 30-day wait --------------------------------------------------------------------
 
 
-@transaction.atomic
-def giunta_record(*, agreement: Agreement, actor, dgr_number: str, dgr_date: datetime.date, on_behalf_of=None):
-    """Step 5: the secretariat records the Giunta resolution (DGR) approving the draft."""
-    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
+def _dgr_checked(dgr_number: str, dgr_date: datetime.date) -> str:
     dgr_number = (dgr_number or "").strip()
     if not DGR_NUMBER.match(dgr_number):
         raise ValidationFailed(_("Numero DGR nel formato numero/anno, per esempio 1234/2022."))
     if int(dgr_number.split("/")[1]) != dgr_date.year:
         raise ValidationFailed(_("L'anno del numero DGR deve coincidere con l'anno della data."))
+    return dgr_number
+
+
+@transaction.atomic
+def giunta_record(*, agreement: Agreement, actor, dgr_number: str, dgr_date: datetime.date, on_behalf_of=None):
+    """Step 5: the secretariat records the Giunta resolution (DGR) approving the draft."""
+    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
+    dgr_number = _dgr_checked(dgr_number, dgr_date)
     agreement = locked(agreement)
     require_status(agreement, Status.GIUNTA)
     check_date_order((agreement.approved_on, dgr_date, _("La DGR non può precedere l'approvazione del dirigente.")))
     if dgr_date > dates.today():
         raise ValidationFailed(_("La data della DGR non può essere futura."))
     return write_fields(agreement, actor, "giunta_record",
-                        {"dgr_number": dgr_number, "dgr_date": dgr_date, "status": Status.NOTIFICATION},
+                        # A (new) draft starts a new coordination: the answers to an earlier draft do not carry over.
+                        {"dgr_number": dgr_number, "dgr_date": dgr_date, "status": Status.NOTIFICATION,
+                         "observations_outcome": "", "assembly_observations": "", "outcome_report_date": None,
+                         "outcome_report_protocol": ""},
                         on_behalf_of=on_behalf_of)
 
 
@@ -214,22 +293,31 @@ def _notice_checks(agreement, date):
 
 
 @transaction.atomic
-def notice_government_record(*, agreement: Agreement, actor, date: datetime.date, protocol: str, on_behalf_of=None):
-    """Step 6a: prior notice to the Presidenza del Consiglio (DAR) and the Ministero degli Affari Esteri."""
+def notice_government_record(*, agreement: Agreement, actor, date: datetime.date, protocol: str,
+                             dar_received_on: datetime.date | None = None,
+                             maeci_received_on: datetime.date | None = None, on_behalf_of=None):
+    """Step 6a: prior notice to the Presidenza del Consiglio (DAR) and the Ministero degli Affari Esteri, with the
+    day each received it (PEC receipt). The 30 days run from the later receipt (dates.observations_start)."""
     require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
     agreement = locked(agreement)
     require_status(agreement, Status.NOTIFICATION)
     _notice_checks(agreement, date)
     if not protocol.strip():
         raise ValidationFailed(_("Indicare il numero di protocollo."))
+    for received in (dar_received_on, maeci_received_on):
+        check_date_order((date, received, _("La ricevuta non può precedere l'invio.")))
+        _no_future(received, _("La data di ricevimento non può essere futura."))
     return write_fields(agreement, actor, "notice_government_record",
-                        {"notice_government_date": date, "notice_government_protocol": protocol.strip()},
+                        {"notice_government_date": date, "notice_government_protocol": protocol.strip(),
+                         "notice_dar_received_on": dar_received_on, "notice_maeci_received_on": maeci_received_on,
+                         "observations_from": dates.observations_start(date, dar_received_on, maeci_received_on)},
                         on_behalf_of=on_behalf_of)
 
 
 @transaction.atomic
 def notice_assembly_record(*, agreement: Agreement, actor, date: datetime.date, protocol: str, on_behalf_of=None):
-    """Step 6b: the informativa to the Assemblea legislativa."""
+    """Step 6b: the draft resolved by the Giunta goes to the Assemblea legislativa with the notice of L. 131/2003
+    art. 6 c. 2 (L.R. 16/2008 art. 17 c. 2)."""
     require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
     agreement = locked(agreement)
     require_status(agreement, Status.NOTIFICATION)
@@ -247,8 +335,9 @@ def observations_open(*, agreement: Agreement) -> Agreement:
     agreement = locked(agreement)
     require_status(agreement, Status.NOTIFICATION)
     return write_fields(agreement, None, "observations_open",
-                        {"status": Status.OBSERVATIONS, "observations_outcome": ""},
-                        detail={"last_day": dates.observations_last_day(agreement.notice_government_date)})
+                        {"status": Status.OBSERVATIONS, "observations_outcome": "", "assembly_observations": "",
+                         "outcome_report_date": None, "outcome_report_protocol": ""},
+                        detail={"last_day": dates.observations_last_day(dates.observations_from(agreement))})
 
 
 @transaction.atomic
@@ -285,6 +374,7 @@ def observations_record(
                 )
             check_date_order((agreement.notice_government_date, full_powers_date,
                                _("I pieni poteri non possono precedere la notifica.")))
+            _no_future(full_powers_date, _("La data dei pieni poteri non può essere futura."))
             values.update(full_powers_date=full_powers_date, full_powers_protocol=full_powers_protocol.strip())
     else:
         raise ValidationFailed(_("Esito non valido."))
@@ -302,42 +392,154 @@ def observations_silence(*, agreement: Agreement) -> Agreement:
 
 
 @transaction.atomic
+def outcome_report_record(*, agreement: Agreement, actor, date: datetime.date, protocol: str, on_behalf_of=None):
+    """L.R. 16/2008 art. 17 c. 2: the outcome of the coordination with the State (silence, nulla osta or
+    observations, and the measures taken) is communicated to the Assemblea legislativa."""
+    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
+    agreement = locked(agreement)
+    require_status(agreement, Status.OBSERVATIONS)
+    if not agreement.observations_outcome:
+        raise InvalidStateError(_("L'esito del coordinamento con lo Stato non è ancora noto."))
+    if not protocol.strip():
+        raise ValidationFailed(_("Indicare il numero di protocollo."))
+    check_date_order((agreement.observations_date or agreement.notice_government_date, date,
+                      _("La comunicazione non può precedere l'esito.")))
+    _no_future(date, _("La data della comunicazione non può essere futura."))
+    return write_fields(agreement, actor, "outcome_report_record",
+                        {"outcome_report_date": date, "outcome_report_protocol": protocol.strip()},
+                        on_behalf_of=on_behalf_of, detail={"outcome": agreement.observations_outcome})
+
+
+@transaction.atomic
+def assembly_observations_record(*, agreement: Agreement, actor, outcome: str, date: datetime.date | None = None,
+                                 act: str = "", text: str = "", on_behalf_of=None):
+    """L.R. 16/2008 art. 17 c. 2: the Assembly may formulate observations on the draft. Observations that ask for
+    changes send the text back to negotiation, like the government's."""
+    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
+    agreement = locked(agreement)
+    require_status(agreement, Status.OBSERVATIONS)
+    if agreement.assembly_observations:
+        raise InvalidStateError(_("Le osservazioni dell'Assemblea sono già registrate."))
+    if outcome not in (AssemblyObservations.NONE, AssemblyObservations.REMARKS, AssemblyObservations.CHANGES):
+        raise ValidationFailed(_("Esito non valido."))
+    values = {"assembly_observations": outcome, "assembly_observations_date": None,
+              "assembly_observations_act": "", "assembly_observations_text": ""}
+    if outcome != AssemblyObservations.NONE:
+        if not date or not act.strip() or not text.strip():
+            raise ValidationFailed(_("Indicare data, atto e testo delle osservazioni dell'Assemblea."))
+        check_date_order((agreement.notice_assembly_date, date,
+                          _("Le osservazioni non possono precedere la trasmissione del progetto.")))
+        _no_future(date, _("La data delle osservazioni non può essere futura."))
+        values.update(assembly_observations_date=date, assembly_observations_act=act.strip(),
+                      assembly_observations_text=text.strip())
+    return write_fields(agreement, actor, "assembly_observations_record", values, on_behalf_of=on_behalf_of)
+
+
+def text_sent_back(agreement: Agreement) -> bool:
+    """The government's observations, or the Assembly's asking for changes, send the text back."""
+    return (agreement.observations_outcome == ObservationsOutcome.OBSERVATIONS
+            or agreement.assembly_observations == AssemblyObservations.CHANGES)
+
+
+@transaction.atomic
 def observations_close(*, agreement: Agreement) -> Agreement:
     agreement = locked(agreement)
     require_status(agreement, Status.OBSERVATIONS)
-    if agreement.observations_outcome == ObservationsOutcome.OBSERVATIONS:
-        values = {"status": Status.NEGOTIATION}
-    else:
-        values = {"status": Status.SIGNATURE}
+    values = {"status": Status.NEGOTIATION if text_sent_back(agreement) else Status.FINAL_APPROVAL}
     return write_fields(agreement, None, "observations_close", values)
+
+
+@transaction.atomic
+def final_approval_record(*, agreement: Agreement, actor, dgr_number: str, dgr_date: datetime.date,
+                          on_behalf_of=None) -> Agreement:
+    """L.R. 16/2008 art. 17 c. 3: after the coordination with the State, the Giunta approves the intesa for good
+    (a second DGR) before it is signed."""
+    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
+    dgr_number = _dgr_checked(dgr_number, dgr_date)
+    agreement = locked(agreement)
+    require_status(agreement, Status.FINAL_APPROVAL)
+    if dgr_number == agreement.dgr_number:
+        raise ValidationFailed(_("L'approvazione definitiva è una nuova delibera: il numero non può essere quello "
+                                 "della DGR sul progetto."))
+    check_date_order(
+        (agreement.dgr_date, dgr_date, _("L'approvazione definitiva non può precedere la DGR sul progetto.")),
+        (agreement.observations_date or agreement.notice_government_date, dgr_date,
+         _("L'approvazione definitiva non può precedere l'esito del coordinamento con lo Stato.")),
+    )
+    _no_future(dgr_date, _("La data della DGR non può essere futura."))
+    return write_fields(agreement, actor, "final_approval_record",
+                        {"final_dgr_number": dgr_number, "final_dgr_date": dgr_date, "status": Status.SIGNATURE},
+                        on_behalf_of=on_behalf_of)
 
 
 # --- Signature, ratification, publication -------------------------------------------------------------------
 
 
 def earliest_signature_date(agreement: Agreement) -> datetime.date | None:
-    """Signature may not come before the end of the 30-day wait, unless a nulla osta came first."""
+    """Signature may not come before the end of the 30-day wait (counted from the later receipt of the notice),
+    unless a nulla osta came first; never before the final approval of the Giunta."""
     if not agreement.is_binding:
         return agreement.approved_on
+    candidates = [agreement.final_dgr_date]
     if agreement.observations_outcome == ObservationsOutcome.NULLA_OSTA and agreement.observations_date:
-        return max(agreement.observations_date, agreement.full_powers_date or agreement.observations_date)
-    if agreement.notice_government_date:
-        return dates.observations_last_day(agreement.notice_government_date) + datetime.timedelta(days=1)
-    return None
+        candidates += [agreement.observations_date, agreement.full_powers_date]
+    elif dates.observations_from(agreement):
+        last_day = dates.observations_last_day(dates.observations_from(agreement))
+        candidates.append(last_day + datetime.timedelta(days=1))
+    candidates = [day for day in candidates if day]
+    return max(candidates) if candidates else None
 
 
 def _end_date(agreement: Agreement, entry_into_force: datetime.date):
     return entry_into_force + relativedelta(months=agreement.duration_months) if agreement.duration_months else None
 
 
+def _signatory_checked(agreement, office, name, delegation_act, delegation_date, date):
+    """L.R. 16/2008 art. 17 c. 3 and Statuto art. 13 c. 2: the President of the Region, or an assessore the
+    President delegated (with the act of delegation)."""
+    if not agreement.is_binding and not office:
+        return {}
+    if office == SignatoryOffice.OTHER or office not in (SignatoryOffice.PRESIDENT, SignatoryOffice.ASSESSORE):
+        raise ValidationFailed(
+            _("Per la Regione firmano solo il Presidente della Regione o l'assessore da lui delegato "
+              "(L.R. 16/2008 art. 17 c. 3, Statuto art. 13 c. 2).")
+        )
+    if not (name or "").strip():
+        raise ValidationFailed(_("Indicare il nome del firmatario della Regione."))
+    values = {"region_signatory_office": office, "region_signatory_name": name.strip(), "delegation_act": "",
+              "delegation_date": None}
+    if office == SignatoryOffice.ASSESSORE:
+        if not (delegation_act or "").strip() or not delegation_date:
+            raise ValidationFailed(_("Per un assessore indicare l'atto di delega del Presidente (numero e data)."))
+        check_date_order((delegation_date, date, _("La delega non può essere successiva alla firma.")))
+        values.update(delegation_act=delegation_act.strip(), delegation_date=delegation_date)
+    return values
+
+
+def _entered_into_force(agreement: Agreement, actor, on_behalf_of=None):
+    """A renewal in force ends the agreement it renews."""
+    if agreement.renews_id:
+        old = locked(agreement.renews)
+        if old.status == Status.IN_FORCE:
+            write_fields(old, actor, "agreement_renewed", {"status": Status.RENEWED},
+                         detail={"renewed_by": agreement.reference}, on_behalf_of=on_behalf_of)
+
+
 @transaction.atomic
 def signature_record(
-    *, agreement: Agreement, actor, place: str, date: datetime.date, signatories=None, on_behalf_of=None
+    *, agreement: Agreement, actor, place: str, date: datetime.date, signatories=None,
+    region_signatory_office: str = "", region_signatory_name: str = "", delegation_act: str = "",
+    delegation_date: datetime.date | None = None, on_behalf_of=None,
 ):
-    """Step 8. A non-binding text enters into force when signed; a binding one goes to the Assembly."""
+    """Step 8. A text without commitments enters into force when signed (no ratification, no BURERT); a binding
+    one, approved for good by the Giunta, goes to the Assembly for ratification."""
     require_role(actor, Role.DRAFTER, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
     agreement = locked(agreement)
     require_status(agreement, Status.SIGNATURE)
+    if agreement.is_binding and not agreement.final_dgr_date:
+        raise InvalidStateError(
+            _("Firma bloccata: manca l'approvazione definitiva della Giunta (L.R. 16/2008 art. 17 c. 3).")
+        )
     if agreement.needs_full_powers and not agreement.full_powers_date:
         raise InvalidStateError(
             _("Firma bloccata: mancano i pieni poteri del Ministero degli Affari Esteri (L. 131/2003 art. 6 c. 3).")
@@ -347,23 +549,29 @@ def signature_record(
     earliest = earliest_signature_date(agreement)
     if earliest and date < earliest:
         raise ValidationFailed(
-            _("La firma non può precedere il %(day)s (fine dell'attesa di 30 giorni o nulla osta).")
+            _("La firma non può precedere il %(day)s (fine dell'attesa di 30 giorni, nulla osta o approvazione "
+              "definitiva).")
             % {"day": earliest.strftime("%d/%m/%Y")}
         )
     if date > dates.today():
         raise ValidationFailed(_("La data di firma non può essere futura."))
+    values = {"signature_place": place.strip(), "signed_on": date}
+    values.update(_signatory_checked(agreement, region_signatory_office, region_signatory_name, delegation_act,
+                                     delegation_date, date))
     if signatories is not None:
         Signatory.objects.filter(agreement=agreement).delete()
         Signatory.objects.bulk_create(
             Signatory(agreement=agreement, side=s["side"], name=s["name"], role=s["role"], order=i)
             for i, s in enumerate(signatories)
         )
-    values = {"signature_place": place.strip(), "signed_on": date}
     if agreement.is_binding:
         values["status"] = Status.RATIFICATION
     else:
-        values.update(status=Status.PUBLICATION, entry_into_force=date, end_date=_end_date(agreement, date))
-    return write_fields(agreement, actor, "signature_record", values, on_behalf_of=on_behalf_of)
+        values.update(status=Status.IN_FORCE, entry_into_force=date, end_date=_end_date(agreement, date))
+    agreement = write_fields(agreement, actor, "signature_record", values, on_behalf_of=on_behalf_of)
+    if not agreement.is_binding:
+        _entered_into_force(agreement, actor, on_behalf_of)
+    return agreement
 
 
 @transaction.atomic
@@ -372,65 +580,87 @@ def ratification_record(
     agreement: Agreement,
     actor,
     transmission_date: datetime.date,
+    information_attached: bool,
     committee_opinion_date: datetime.date | None,
+    form: str,
     act: str,
     date: datetime.date,
-    entry_into_force: datetime.date | None = None,
     on_behalf_of=None,
 ):
-    """Step 9: Assembly ratification. Entry into force is the ratification date unless the text says otherwise."""
+    """Step 9 (L.R. 16/2008 art. 17 c. 3-4, Statuto art. 13 c. 2): the Giunta sends the signed text to the Assembly
+    with the information of art. 15 c. 2; the Assembly ratifies by resolution, or by regional law when the intesa
+    changes regional laws. The intesa is in force from the ratification date; publication follows."""
     require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
     agreement = locked(agreement)
     require_status(agreement, Status.RATIFICATION)
+    if not information_attached:
+        raise ValidationFailed(
+            _("La trasmissione per la ratifica deve contenere le informazioni dell'art. 15 c. 2 lett. d), e), g) "
+              "della L.R. 16/2008.")
+        )
+    if form not in (RatificationForm.RESOLUTION, RatificationForm.LAW):
+        raise ValidationFailed(_("Indicare se la ratifica è avvenuta con delibera o con legge regionale."))
     if not act.strip():
         raise ValidationFailed(_("Indicare l'atto di ratifica."))
     check_date_order(
         (agreement.signed_on, transmission_date, _("La trasmissione all'Assemblea non può precedere la firma.")),
         (transmission_date, committee_opinion_date, _("Il parere di commissione non può precedere la trasmissione.")),
         (committee_opinion_date or transmission_date, date, _("La ratifica non può precedere il parere.")),
-        (date, entry_into_force, _("L'entrata in vigore non può precedere la ratifica.")),
     )
     if date > dates.today():
         raise ValidationFailed(_("La data di ratifica non può essere futura."))
-    eif = entry_into_force or date
-    return write_fields(
+    agreement = write_fields(
         agreement,
         actor,
         "ratification_record",
         {
             "assembly_transmission_date": transmission_date,
             "assembly_committee_opinion_date": committee_opinion_date,
+            "ratification_form": form,
             "ratification_act": act.strip(),
             "ratification_date": date,
-            "entry_into_force": eif,
-            "end_date": _end_date(agreement, eif),
-            "status": Status.PUBLICATION,
+            "entry_into_force": date,
+            "end_date": _end_date(agreement, date),
+            "status": Status.IN_FORCE,
         },
         on_behalf_of=on_behalf_of,
     )
+    _entered_into_force(agreement, actor, on_behalf_of)
+    return agreement
 
 
 @transaction.atomic
 def publication_record(*, agreement: Agreement, actor, burert_reference: str, published_on: datetime.date,
-                       on_behalf_of=None):
-    """Step 10: BURERT publication; the agreement is in force. A renewal ends the agreement it renews."""
+                       with_ratification_act: bool = False, on_behalf_of=None):
+    """Step 10 (L.R. 16/2008 art. 17 c. 5): the text is published in the BURERT together with the ratification
+    act. The agreement is already in force (from ratification): publication does not change that."""
     require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
     agreement = locked(agreement)
-    require_status(agreement, Status.PUBLICATION)
+    require_status(agreement, Status.IN_FORCE)
+    if not agreement.ratification_date:
+        raise InvalidStateError(_("Si pubblica nel BURERT solo un'intesa ratificata."))
+    if agreement.published_on:
+        raise InvalidStateError(_("La pubblicazione è già registrata."))
     if not burert_reference.strip():
         raise ValidationFailed(_("Indicare il riferimento BURERT."))
-    check_date_order((agreement.signed_on, published_on, _("La pubblicazione non può precedere la firma.")))
+    if not with_ratification_act:
+        raise ValidationFailed(_("Il testo si pubblica nel BURERT insieme all'atto di ratifica "
+                                 "(L.R. 16/2008 art. 17 c. 5)."))
+    check_date_order((agreement.ratification_date, published_on,
+                      _("La pubblicazione non può precedere la ratifica.")))
     if published_on > dates.today():
         raise ValidationFailed(_("La data di pubblicazione non può essere futura."))
-    agreement = write_fields(agreement, actor, "publication_record",
-                             {"burert_reference": burert_reference.strip(), "published_on": published_on,
-                      "status": Status.IN_FORCE}, on_behalf_of=on_behalf_of)
-    if agreement.renews_id:
-        old = locked(agreement.renews)
-        if old.status == Status.IN_FORCE:
-            write_fields(old, actor, "agreement_renewed", {"status": Status.RENEWED},
-                         detail={"renewed_by": agreement.reference})
-    return agreement
+    return write_fields(agreement, actor, "publication_record",
+                        {"burert_reference": burert_reference.strip(), "published_on": published_on},
+                        on_behalf_of=on_behalf_of, detail={"ratification_act": agreement.ratification_act})
+
+
+def publication_reference(agreement: Agreement) -> str:
+    """The publication names both: the text of the intesa and the ratification act."""
+    if not agreement.burert_reference:
+        return ""
+    return _("%(burert)s: testo e atto di ratifica %(act)s") % {"burert": agreement.burert_reference,
+                                                                 "act": agreement.ratification_act}
 
 
 # --- Notifications -------------------------------------------------------------------------------------------

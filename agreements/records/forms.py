@@ -183,6 +183,12 @@ class CloseForm(forms.Form):
     reason = forms.CharField(label=_("Motivazione"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class TacitExtensionInformForm(forms.Form):
+    date = forms.DateField(label=_("Data dell'informativa"), widget=forms.DateInput(attrs={"type": "date"},
+                                                                                  format="%Y-%m-%d"))
+    protocol = forms.CharField(label=_("Numero di protocollo"), max_length=60)
+
+
 class RenewalDeclineForm(forms.Form):
     reason = forms.CharField(
         label=_("Motivazione della decisione di non rinnovare"), max_length=5000,

@@ -16,6 +16,7 @@ from agreements.common import dates, tasks
 from agreements.common.access import agreement_for, visible_agreements
 from agreements.common.errors import InvalidDataError
 from agreements.common.roles import Role, has_role, sees_everything, user_dg_id
+from agreements.common.rules import Rule, rule_for
 from agreements.common.statuses import ENDED_STATUSES, FINAL_STATUSES, OPEN_STATUSES, STOPPED_STATUSES
 from agreements.common.tasks import OpenTask
 from agreements.documents.selectors import WRITER_ROLES, versions_for
@@ -32,7 +33,7 @@ from agreements.models import (
     Signatory,
     Status,
 )
-from agreements.models.agreement import ObservationsOutcome
+from agreements.models.agreement import ObservationsOutcome, SignatoryOffice
 from agreements.reminders.selectors import agreement_reminders
 
 
@@ -106,6 +107,7 @@ class TimelineStep:
     date: datetime.date | None = None  # when the step was done
     due: datetime.date | None = None  # the step's deadline, for the current and the next steps
     note: str = ""
+    rule: Rule | None = None  # the row of the procedure's rule table this step applies
 
     STATE_LABELS = {
         "done": _("completato"),
@@ -128,11 +130,70 @@ STEP_OF_STATUS = {
     Status.GIUNTA: "giunta",
     Status.NOTIFICATION: "notification",
     Status.OBSERVATIONS: "observations",
+    Status.FINAL_APPROVAL: "final_approval",
     Status.SIGNATURE: "signature",
     Status.RATIFICATION: "ratification",
     Status.PUBLICATION: "publication",
     Status.IN_FORCE: "in_force",
 }
+
+# The timeline's steps and the rows of the rule table (agreements/common/rules.py) they apply.
+RULE_OF_TIMELINE_STEP = {
+    "qualification": "qualify",
+    "assembly_info": "inform_assembly_start",
+    "negotiation_notice": "notify_negotiations",
+    "negotiation": "negotiate",
+    "consultation": "consult_dg",
+    "approval": "approve",
+    "giunta": "giunta",
+    "notification": "notify_government",
+    "assembly_transmission": "transmit_assembly",
+    "observations": "record_observations",
+    "outcome_report": "report_outcome",
+    "assembly_observations": "assembly_observations",
+    "final_approval": "final_approval",
+    "signature": "sign",
+    "ratification": "ratify",
+    "publication": "publish",
+}
+
+
+@dataclass(frozen=True)
+class ObservationsWait:
+    start: datetime.date  # the day the 30 days count from
+    last_day: datetime.date  # signature may follow the day after
+    assumed: bool  # a receipt is missing: counted from the sending date
+
+
+def observations_wait(agreement: Agreement) -> ObservationsWait | None:
+    """The 30-day wait of L. 131/2003 art. 6 c. 2 as every page says it: from the later receipt of the notice."""
+    start = dates.observations_from(agreement)
+    if start is None or agreement.needs_full_powers:
+        return None
+    return ObservationsWait(start, dates.observations_last_day(start), dates.observations_from_is_assumed(agreement))
+
+
+def _current_step(a: Agreement) -> str:
+    """The timeline step the agreement is at, finer than its status where the law has several steps."""
+    if a.status == Status.PROPOSAL or (a.status == Status.NEGOTIATION and not a.text_agreed_on):
+        if a.is_light_kind and not a.qualified_on:
+            return "qualification"
+        if a.is_binding and not a.assembly_informed_on:
+            return "assembly_info"
+        if a.needs_full_powers and not a.negotiation_notice_date:
+            return "negotiation_notice"
+        return "negotiation"
+    if a.status == Status.NOTIFICATION:
+        return "assembly_transmission" if a.notice_government_date else "notification"
+    if a.status == Status.OBSERVATIONS:
+        if not a.observations_outcome:
+            return "observations"
+        return "assembly_observations" if a.outcome_report_date else "outcome_report"
+    if a.status == Status.IN_FORCE and a.is_binding and a.ratification_date:
+        return "publication"  # in force from ratification; the publication follows (done once published_on)
+    if a.status == Status.PUBLICATION and not a.is_binding:
+        return "in_force"
+    return STEP_OF_STATUS[a.status]
 
 
 def non_renewal_deadline(agreement: Agreement) -> datetime.date | None:
@@ -157,40 +218,88 @@ def _consultation_dates(agreement: Agreement, opinions) -> tuple[datetime.date |
 
 def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
     """The procedure for this agreement's kind, each step done, current or next, with dates derived from the
-    record: what was done when, and the legal deadlines ahead (consultation, 30-day wait, expiry)."""
+    record: what was done when, and the legal deadlines ahead (consultation, 30-day wait, expiry). Each step
+    carries the rule it applies."""
     a = agreement
     consultation_due, consultation_done = _consultation_dates(a, opinions)
-    steps = [
-        ("proposal", _("Proposta"), timezone.localdate(a.created_at) if a.created_at else None, None, ""),
-        ("negotiation", _("Negoziazione testo"), a.text_agreed_on, None, ""),
-    ]
+    steps = [("proposal", _("Proposta"), timezone.localdate(a.created_at) if a.created_at else None, None, "")]
+    if a.is_light_kind:
+        qualification = ""
+        if a.qualified_on:
+            qualification = (_("Crea impegni per la Regione") if a.binding else _("Non crea impegni: via breve"))
+            qualification = f"{qualification}: {a.qualification_reason}"
+        steps.append(("qualification", _("Qualificazione dell'atto"), a.qualified_on, None, qualification))
+    if a.is_binding:
+        steps.append(("assembly_info", _("Informativa iniziale all'Assemblea legislativa"), a.assembly_informed_on,
+                      None, a.assembly_informed_protocol))
+    if a.needs_full_powers:
+        steps.append(("negotiation_notice", _("Comunicazione dell'avvio dei negoziati"), a.negotiation_notice_date,
+                      None, a.negotiation_criteria and _("Criteri del Ministero: %s") % a.negotiation_criteria))
+    steps.append(("negotiation", _("Negoziazione testo"), a.text_agreed_on, None, ""))
     if a.consultation_round or opinions or a.status == Status.CONSULTATION:
         steps.append(("consultation", _("Consultazione DG"), consultation_done, consultation_due, ""))
     steps.append(("approval", _("Approvazione dirigente"), a.approved_on, None, ""))
     if a.is_binding:
-        notices = [a.notice_government_date, a.notice_assembly_date]
-        observations_due = None
+        wait = observations_wait(a)
+        receipts = []
+        if a.notice_government_date:
+            receipts.append(_("ricevuta DAR: %s") % (_fmt(a.notice_dar_received_on) or _("non registrata")))
+            receipts.append(_("ricevuta MAECI: %s") % (_fmt(a.notice_maeci_received_on) or _("non registrata")))
         observations_note = ""
         if a.needs_full_powers:
             observations_note = _("Per un accordo con uno Stato estero la firma attende i pieni poteri.")
-        elif a.notice_government_date:
-            observations_due = dates.observations_last_day(a.notice_government_date)
+        elif wait:
+            observations_note = _("I 30 giorni decorrono dal %(start)s e terminano il %(end)s.") % {
+                "start": _fmt(wait.start), "end": _fmt(wait.last_day)}
+            if wait.assumed:
+                observations_note += " " + _("Manca una ricevuta: si conta dalla data di invio (ipotesi).")
         observations_done = a.observations_date or (
-            observations_due if a.observations_outcome == ObservationsOutcome.SILENCE else None
+            wait.last_day if wait and a.observations_outcome == ObservationsOutcome.SILENCE else None
         )
+        if a.observations_outcome:
+            observations_note = f"{a.get_observations_outcome_display()}. {observations_note}".strip()
+        assembly_note = (a.get_assembly_observations_display() if a.assembly_observations else "")
+        if a.assembly_observations_act:
+            assembly_note += f" ({a.assembly_observations_act})"
         steps += [
-            ("giunta", _("Delibera di Giunta"), a.dgr_date, None, a.dgr_number and _("DGR %s") % a.dgr_number),
-            ("notification", _("Notifica al Governo e informativa all'Assemblea"),
-             max(notices) if all(notices) else None, None, ""),
-            ("observations", _("Attesa osservazioni (30 giorni)"), observations_done, observations_due,
-             observations_note),
+            ("giunta", _("Delibera di Giunta sul progetto"), a.dgr_date, None,
+             a.dgr_number and _("DGR %s") % a.dgr_number),
+            ("notification", _("Notifica al Governo (DAR e MAECI)"), a.notice_government_date, None,
+             "; ".join(receipts)),
+            ("assembly_transmission", _("Trasmissione del progetto all'Assemblea legislativa"), a.notice_assembly_date,
+             None, a.notice_assembly_protocol),
+            ("observations", _("Attesa osservazioni (30 giorni)"), observations_done,
+             wait.last_day if wait else None, observations_note),
+            ("outcome_report", _("Esito del coordinamento comunicato all'Assemblea"), a.outcome_report_date, None,
+             a.outcome_report_protocol),
+            ("assembly_observations", _("Osservazioni dell'Assemblea legislativa"),
+             a.assembly_observations_date or (a.outcome_report_date if a.assembly_observations else None), None,
+             assembly_note),
+            ("final_approval", _("Approvazione definitiva della Giunta"), a.final_dgr_date, None,
+             a.final_dgr_number and _("DGR %s") % a.final_dgr_number),
         ]
-    steps.append(("signature", _("Firma"), a.signed_on, None, a.signature_place))
+    signature_note = a.signature_place
+    if a.region_signatory_name:
+        signatory = f"{a.region_signatory_name}, {a.get_region_signatory_office_display()}"
+        if a.region_signatory_office == SignatoryOffice.ASSESSORE:
+            signatory += " " + _("(delega %(act)s del %(day)s)") % {"act": a.delegation_act,
+                                                                  "day": _fmt(a.delegation_date)}
+        signature_note = f"{signature_note} · {signatory}" if signature_note else signatory
+    steps.append(("signature", _("Firma"), a.signed_on, None, signature_note))
     if a.is_binding:
+        ratification_note = a.ratification_act
+        if a.ratification_form:
+            ratification_note = f"{a.get_ratification_form_display()} {a.ratification_act}"
         steps.append(("ratification", _("Ratifica dell'Assemblea legislativa"), a.ratification_date, None,
-                      a.ratification_act))
-    steps.append(("publication", _("Pubblicazione nel BURERT"), a.published_on, None, a.burert_reference))
-    steps.append(("in_force", _("In vigore"), a.entry_into_force, None, ""))
+                      ratification_note))
+        steps.append(("in_force", _("In vigore (dalla ratifica)"), a.entry_into_force, None, ""))
+        publication_note = ""
+        if a.burert_reference:
+            publication_note = _("%(burert)s: testo e atto di ratifica %(act)s") % {
+                "burert": a.burert_reference, "act": a.ratification_act}
+        steps.append(("publication", _("Pubblicazione nel BURERT"), a.published_on, None, publication_note))
+    else:
+        steps.append(("in_force", _("In vigore (dalla firma)"), a.entry_into_force, None, ""))
     notice_by = non_renewal_deadline(a)
     end_note = _("Disdetta entro il %s") % date_format(notice_by, "d/m/Y") if notice_by else ""
     end_label = a.get_status_display() if a.status in ENDED_STATUSES else _("Scadenza")
@@ -208,7 +317,7 @@ def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
             current = next((i for i, step in enumerate(steps) if step[2] is None), len(steps) - 1)
         current_state = "stopped"
     else:
-        current, current_state = keys.index(STEP_OF_STATUS[a.status]), "current"
+        current, current_state = keys.index(_current_step(a)), "current"
 
     timeline = []
     for i, (key, label, done_on, due, note) in enumerate(steps):
@@ -220,9 +329,10 @@ def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
             state = "skipped" if current_state == "stopped" else "next"
         if state == "stopped":
             note = a.get_status_display() + (f": {a.closed_reason}" if a.closed_reason else "")
-        if key == "in_force" and state == "current":
-            state = "done"  # in force is reached; what lies ahead is the end date
-        elif key == "end" and a.status == Status.IN_FORCE:
+        publishing = keys[current] == "publication" and a.status == Status.IN_FORCE and not a.published_on
+        if key in ("in_force", "publication") and state == "current" and not publishing:
+            state = "done"  # in force (and published) is reached; what lies ahead is the end date
+        elif key == "end" and a.status == Status.IN_FORCE and not publishing:
             state = "current"
         timeline.append(
             TimelineStep(
@@ -232,9 +342,21 @@ def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
                 date=done_on if state in ("done", "current") else None,
                 due=due if state in ("current", "next") else None,
                 note=note or "",
+                rule=rule_for(RULE_OF_TIMELINE_STEP.get(key, "")),
             )
         )
     return timeline
+
+
+def _fmt(day) -> str:
+    return date_format(day, "d/m/Y") if day else ""
+
+
+def tacit_extension_pending(agreement: Agreement) -> bool:
+    """A tacit clause extended the agreement and the informativa to the Assembly is not yet recorded: the page
+    offers it (records.services.tacit_extension_inform)."""
+    return (agreement.status == Status.IN_FORCE and not agreement.tacit_extension_informed_on
+            and AuditEvent.objects.filter(agreement=agreement, action="agreement_tacit_renewal").exists())
 
 
 def person_name(user) -> str:
@@ -286,6 +408,14 @@ AUDIT_ACTION_LABELS = {
     "agreement_archive": _("Archiviato"),
     "agreement_terminate": _("Recesso"),
     "renewal_decline": _("Decisione di non rinnovare"),
+    "tacit_extension_inform": _("Informativa all'Assemblea sulla proroga tacita"),
+    "qualification_record": _("Atto qualificato"),
+    "assembly_inform_start": _("Informativa iniziale all'Assemblea registrata"),
+    "negotiation_notice_record": _("Avvio dei negoziati comunicato"),
+    "outcome_report_record": _("Esito del coordinamento comunicato all'Assemblea"),
+    "assembly_observations_record": _("Osservazioni dell'Assemblea registrate"),
+    "final_approval_record": _("Approvazione definitiva della Giunta registrata"),
+    "procedure_carry_over": _("Procedura portata sul flusso attuale"),
     "renewal_create": _("Rinnovo avviato"),
     "agreement_expire": _("Scaduto"),
     "agreement_tacit_renewal": _("Rinnovo tacito"),
@@ -324,6 +454,7 @@ def agreement_actions(user, agreement: Agreement) -> dict:
         "decline_renewal": has_role(user, Role.DRAFTER, Role.DIRECTOR, Role.ADMIN)
         and agreement.status == Status.IN_FORCE and not agreement.no_renewal_decided_on,
         "close": has_role(user, Role.DIRECTOR, Role.ADMIN) and agreement.status not in FINAL_STATUSES,
+        "inform_tacit_extension": has_role(user, Role.SECRETARIAT, Role.ADMIN) and tacit_extension_pending(agreement),
         "console": has_role(user, *Role.SEE_ALL),
     }
 
@@ -349,6 +480,7 @@ def agreement_page(user, reference: str) -> dict:
         "renewal_chain": _renewal_chain(user, agreement),
         "audit_lines": _audit_lines(agreement),
         "non_renewal_deadline": non_renewal_deadline(agreement),
+        "tacit_extension_pending": tacit_extension_pending(agreement),
         "reminders": agreement_reminders(agreement),
         # For the documents partial (templates/documents/_versions.html).
         "versions": versions_for(agreement),

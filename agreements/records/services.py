@@ -24,12 +24,14 @@ from agreements.models import (
     Agreement,
     AgreementKind,
     Article,
+    AuditEvent,
     ReferenceCounter,
     RenewalClause,
     Signatory,
     Status,
 )
 from agreements.models.agreement import OPEN_STATUSES, REFERENCE_PREFIX
+from agreements.outbox.services import outbox_enqueue
 
 DGR_NUMBER = re.compile(r"^\d{1,5}/\d{4}$")
 
@@ -294,12 +296,56 @@ def agreements_expire(*, today: datetime.date) -> int:
             and not agreement.no_renewal_decided_on
             and agreement.duration_months
         ):
-            write_fields(agreement, None, "agreement_tacit_renewal",
-                         {"end_date": agreement.end_date + relativedelta(months=agreement.duration_months)})
+            _tacit_extend(agreement)
         else:
             write_fields(agreement, None, "agreement_expire", {"status": Status.EXPIRED})
         count += 1
     return count
+
+
+def _tacit_extend(agreement: Agreement) -> Agreement:
+    """A tacit clause extends the agreement: an act, audited (`agreement_tacit_renewal`), with the drafter and the
+    director told by e-mail and the informativa to the Assembly offered on the agreement page. Never silent."""
+    old_end = agreement.end_date
+    new_end = old_end + relativedelta(months=agreement.duration_months)
+    agreement = write_fields(agreement, None, "agreement_tacit_renewal",
+                             {"end_date": new_end, "tacit_extension_informed_on": None},
+                             detail={"previous_end_date": old_end, "new_end_date": new_end,
+                                     "assembly_informativa": "offered"})
+    to = sorted({u.email for u in (agreement.drafted_by, agreement.director) if u is not None and u.email})
+    if to:
+        outbox_enqueue(
+            key=f"tacit-extension-{agreement.pk}-{new_end:%Y%m%d}", to=to, agreement=agreement, html="",
+            subject=_("%(ref)s: proroga tacita fino al %(day)s") % {"ref": agreement.reference,
+                                                                   "day": new_end.strftime("%d/%m/%Y")},
+            text=_(
+                "L'accordo %(ref)s «%(title)s» scadeva il %(old)s e, per la clausola di rinnovo tacito, è prorogato "
+                "fino al %(new)s.\n"
+                "Dalla pagina dell'accordo si registra l'informativa all'Assemblea legislativa sulla proroga.\n"
+                "Ricevi questo messaggio come redattore o dirigente responsabile dell'accordo."
+            ) % {"ref": agreement.reference, "title": agreement.title, "old": old_end.strftime("%d/%m/%Y"),
+                 "new": new_end.strftime("%d/%m/%Y")},
+        )
+    return agreement
+
+
+@transaction.atomic
+def tacit_extension_inform(*, agreement: Agreement, actor, date: datetime.date, protocol: str) -> Agreement:
+    """The Giunta secretariat records the informativa to the Assembly on a tacit extension (Statuto art. 13 c. 3:
+    information after the fact)."""
+    require_role(actor, Role.SECRETARIAT)
+    agreement = locked(agreement)
+    require_status(agreement, Status.IN_FORCE)
+    if not AuditEvent.objects.filter(agreement=agreement, action="agreement_tacit_renewal").exists():
+        raise InvalidStateError(_("L'accordo non è stato prorogato tacitamente."))
+    if agreement.tacit_extension_informed_on:
+        raise InvalidStateError(_("L'informativa sulla proroga è già registrata."))
+    if not protocol.strip():
+        raise ValidationFailed(_("Indicare il numero di protocollo."))
+    if date > dates.today():
+        raise ValidationFailed(_("La data dell'informativa non può essere futura."))
+    return write_fields(agreement, actor, "tacit_extension_inform", {"tacit_extension_informed_on": date},
+                        detail={"protocol": protocol.strip(), "end_date": agreement.end_date})
 
 
 RENEWAL_COPIED_FIELDS = (

@@ -11,4 +11,5 @@ urlpatterns = [
     path("accordi/<str:reference>/articoli/", views.articles_edit, name="articles"),
     path("accordi/<str:reference>/firmatari/", views.signatories_edit, name="signatories"),
     path("accordi/<str:reference>/non-rinnovare/", views.renewal_decline, name="renewal_decline"),
+    path("accordi/<str:reference>/proroga-informativa/", views.tacit_extension_inform, name="tacit_extension_inform"),
 ]

@@ -22,6 +22,7 @@ from agreements.records.forms import (
     ArticleFormSet,
     RenewalDeclineForm,
     SignatoryFormSet,
+    TacitExtensionInformForm,
     formset_rows,
 )
 from agreements.records.selectors import (
@@ -146,6 +147,27 @@ def signatories_edit(request, reference):
         initial=lambda agreement: list(agreement.signatories.values(*services.SIGNATORY_FIELDS)),
         save=lambda rows, **kwargs: services.signatories_replace(signatories=rows, **kwargs),
         saved=_("Firmatari salvati."), template="agreements/signatories_form.html",
+    )
+
+
+@login_required
+def tacit_extension_inform(request, reference):
+    """The informativa to the Assembly on a tacit extension (Statuto art. 13 c. 3), offered on the page."""
+    agreement = agreement_for(request.user, reference=reference)
+    require_page_role(request.user, Role.SECRETARIAT)
+    form = TacitExtensionInformForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tacit_extension_inform(agreement=agreement, actor=request.user, **form.cleaned_data)
+        except ServiceError as error:
+            _show_refusal(form, error)
+        else:
+            messages.success(request, _("Informativa sulla proroga registrata."))
+            return _detail(agreement)
+    return render(
+        request, "agreements/action_form.html",
+        {"form": form, "agreement": agreement, "heading": _("Informativa all'Assemblea sulla proroga tacita"),
+         "submit": _("Registra l'informativa")},
     )
 
 

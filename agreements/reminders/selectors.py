@@ -45,7 +45,7 @@ def upcoming_for(agreement: Agreement, *, today: datetime.date | None = None, po
                 due)
     if agreement.status in (Status.NOTIFICATION, Status.OBSERVATIONS) and agreement.notice_government_date \
             and not agreement.observations_outcome:
-        last = dates.observations_last_day(agreement.notice_government_date)
+        last = dates.observations_last_day(dates.observations_from(agreement))
         add(ReminderKind.OBSERVATIONS_END, last - datetime.timedelta(days=policy.observations_days_before), last)
     if agreement.status == Status.RATIFICATION and agreement.signed_on and not agreement.ratification_date:
         add(ReminderKind.RATIFICATION_PENDING,

@@ -27,6 +27,7 @@ from html import escape as html_escape
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Exists, F, OuterRef
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import get_language, gettext
@@ -288,16 +289,18 @@ def _consultation_deadline(policy, today, since, existing):
 def _observations_end(policy, today, since, existing):
     wait = datetime.timedelta(days=dates.OBSERVATION_DAYS - policy.observations_days_before)
     rows = (
-        Agreement.objects.filter(status__in=(Status.NOTIFICATION, Status.OBSERVATIONS), observations_outcome="",
-                                 notice_government_date__range=(since - wait, today - wait))
-        .values(*AGREEMENT_FIELDS, "notice_government_date", "kind")
+        Agreement.objects.annotate(wait_from=Coalesce("observations_from", "notice_government_date"))
+        .filter(status__in=(Status.NOTIFICATION, Status.OBSERVATIONS), observations_outcome="",
+                wait_from__range=(since - wait, today - wait))
+        .values(*AGREEMENT_FIELDS, "notice_government_date", "wait_from", "kind")
     )
     due = []
     for row in rows:
-        last_day = dates.observations_last_day(row["notice_government_date"])
+        # The 30 days run from the later receipt of the notice (observations_from; the sending date if none).
+        last_day = dates.observations_last_day(row["wait_from"])
         drafter_only = _people(row, director=False)
         due.append(_due(row, ReminderKind.OBSERVATIONS_END, policy.observations_days_before,
-                        row["notice_government_date"] + wait, last_day, drafter_only,
+                        row["wait_from"] + wait, last_day, drafter_only,
                         notice_date=row["notice_government_date"], needs_full_powers=row["kind"] == "accordo"))
     return due
 
@@ -580,8 +583,8 @@ def calendar_deadlines(agreements) -> list[dict]:
         agreements.filter(status__in=[*OPEN_STATUSES, Status.IN_FORCE])
         .select_related("counterpart")
         .only("reference", "title", "status", "counterpart__name", "end_date", "renewal_clause",
-              "renewal_notice_days", "notice_government_date", "observations_outcome", "consultation_round",
-              "kind", "updated_at")
+              "renewal_notice_days", "notice_government_date", "observations_from", "observations_outcome",
+              "consultation_round", "kind", "updated_at")
     )
     by_id = {a.pk: a for a in rows}
     events = []
@@ -604,7 +607,7 @@ def calendar_deadlines(agreements) -> list[dict]:
                     % {"label": label})
         if a.status in (Status.NOTIFICATION, Status.OBSERVATIONS) and a.notice_government_date \
                 and not a.observations_outcome:
-            add(a, ReminderKind.OBSERVATIONS_END, dates.observations_last_day(a.notice_government_date),
+            add(a, ReminderKind.OBSERVATIONS_END, dates.observations_last_day(dates.observations_from(a)),
                 _("Fine attesa osservazioni: %(ref)s") % {"ref": a.reference},
                 _("Termina l'attesa di 30 giorni dalla notifica al Governo per l'accordo %(label)s.")
                 % {"label": label})

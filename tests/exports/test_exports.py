@@ -127,7 +127,10 @@ def signed_around_mid_year(plan, plan_dg_agri):
     for reference, day in days.items():
         InForceAgreementFactory(reference=reference, signed_on=day, dgs=[plan_dg_agri],
                                 dgr_number="100/2022", dgr_date=datetime.date(2022, 5, 2),
-                                end_date=day.replace(year=day.year + 3))
+                                end_date=day.replace(year=day.year + 3), estimated_cost="12500.00",
+                                final_dgr_number="140/2022", final_dgr_date=datetime.date(2022, 6, 20),
+                                ratification_form="law", ratification_act="L.R. 9/2022",
+                                ratification_date=day, burert_reference="BURERT n. 200", published_on=day)
     AgreementFactory(reference="S-UNSIGNED", dgs=[plan_dg_agri])
     return days
 
@@ -138,12 +141,19 @@ def test_transparency_list_holds_exactly_the_agreements_signed_in_the_semester(c
     response = client.get(reverse("exports:transparency", args=["csv"]), {"semester": "2022-2"})
     assert response["Content-Disposition"] == 'attachment; filename="accordi-trasparenza-2022-2.csv"'
     rows = read_csv(response)
-    assert rows[0] == ["Codice", "Oggetto", "Parti", "Data di sottoscrizione", "Numero DGR", "Data DGR", "Scadenza"]
+    assert rows[0] == ["Codice", "Oggetto", "Parti", "Data di sottoscrizione", "Numero DGR", "Data DGR", "Scadenza",
+                       "Spesa prevista (EUR)", "DGR di approvazione definitiva", "Atto di ratifica",
+                       "Pubblicazione BURERT"]
     assert [row[0] for row in rows[1:]] == ["S-0701", "S-1231"]
     first = dict(zip(rows[0], rows[1], strict=True))
     assert first["Parti"].startswith("Regione Emilia-Romagna; ") and "(Francia)" in first["Parti"]
     assert (first["Data di sottoscrizione"], first["Numero DGR"], first["Data DGR"], first["Scadenza"]) == (
         "2022-07-01", "100/2022", "2022-05-02", "2025-07-01")
+    # D.Lgs. 33/2013 art. 23 c. 2: the expected expense and the references of the acts.
+    assert (first["Spesa prevista (EUR)"], first["DGR di approvazione definitiva"], first["Atto di ratifica"],
+            first["Pubblicazione BURERT"]) == (
+        "12500.00", "140/2022 del 20/06/2022", "Legge regionale (l'intesa modifica leggi) L.R. 9/2022 del 01/07/2022",
+        "BURERT n. 200 del 01/07/2022")
     first_half = read_csv(client.get(reverse("exports:transparency", args=["csv"]), {"semester": "2022-1"}))
     assert [row[0] for row in first_half[1:]] == ["S-0630"]
     ods = read_ods(client.get(reverse("exports:transparency", args=["ods"]), {"semester": "2023-1"}).content)
@@ -247,7 +257,8 @@ def test_export_transparency_prints_the_semester(signed_around_mid_year, capsys)
     call_command("export_transparency", "--semester", "2022-2", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [row["reference"] for row in rows] == ["S-0701", "S-1231"]
-    assert list(rows[0]) == ["reference", "subject", "parties", "signed_on", "dgr_number", "dgr_date", "end_date"]
+    assert list(rows[0]) == ["reference", "subject", "parties", "signed_on", "dgr_number", "dgr_date", "end_date",
+                             "estimated_cost", "final_dgr", "ratification", "burert"]
     assert rows[1]["signed_on"] == "2022-12-31" and rows[1]["end_date"] == "2025-12-31"
 
 

@@ -22,7 +22,7 @@ from agreements.models import (
 from agreements.records.selectors import agreement_timeline
 from agreements.records.services import agreement_update
 from tests.support.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory
-from tests.support.lifecycle import complete
+from tests.support.lifecycle import complete, through_start
 from workflows import services as wf
 
 pytestmark = pytest.mark.django_db
@@ -46,11 +46,12 @@ def text(response) -> str:
 
 @pytest.fixture
 def proposal(clock, drafter, director, dg_agri):
-    return wf.proposal_start(
+    """A proposal past the initial informativa to the Assembly, at the negotiation."""
+    return through_start(wf.proposal_start(
         actor=drafter, title="Intesa con la Nouvelle-Aquitaine", kind=AgreementKind.INTESA,
         counterpart=CounterpartFactory(name="Région Nouvelle-Aquitaine"), dgs=[dg_agri], director=director,
         duration_months=36,
-    )
+    ), director)
 
 
 def test_page_needs_login_and_hides_other_dgs_agreements(client, proposal, referent_crli, referent_agri):
@@ -118,18 +119,20 @@ def test_timeline_of_an_agreement_in_force_ends_with_its_expiry():
     agreement = InForceAgreementFactory.build(
         created_at=datetime.datetime(2022, 1, 10, tzinfo=datetime.UTC), approved_on=datetime.date(2022, 2, 1),
         dgr_number="512/2022", dgr_date=datetime.date(2022, 3, 28), published_on=datetime.date(2022, 5, 2),
-        renewal_clause="tacit", renewal_notice_days=90,
+        ratification_date=datetime.date(2022, 4, 27), renewal_clause="tacit", renewal_notice_days=90,
     )
     steps = agreement_timeline(agreement)
     assert [s.key for s in steps] == [
-        "proposal", "negotiation", "approval", "giunta", "notification", "observations", "signature",
-        "ratification", "publication", "in_force", "end",
+        "proposal", "assembly_info", "negotiation", "approval", "giunta", "notification", "assembly_transmission",
+        "observations", "outcome_report", "assembly_observations", "final_approval", "signature", "ratification",
+        "in_force", "publication", "end",
     ]
     assert {s.state for s in steps[:-1]} == {"done"}
     end = steps[-1]
     assert end.state == "current" and end.due == datetime.date(2025, 4, 27)
     assert end.note == "Disdetta entro il 27/01/2025"
-    assert steps[3].date == datetime.date(2022, 3, 28) and steps[3].note == "DGR 512/2022"
+    assert steps[4].date == datetime.date(2022, 3, 28) and steps[4].note == "DGR 512/2022"
+    assert steps[4].rule.citation == "L.R. 16/2008, art. 17 c. 2"
 
 
 def test_timeline_of_a_non_binding_memorandum_skips_giunta_and_ratification():
@@ -137,14 +140,16 @@ def test_timeline_of_a_non_binding_memorandum_skips_giunta_and_ratification():
                                        created_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
     steps = agreement_timeline(agreement)
     keys = [s.key for s in steps]
-    assert "giunta" not in keys and "ratification" not in keys
-    assert [s.state for s in steps if s.key in ("approval", "signature", "publication")] == ["done", "current", "next"]
+    assert "giunta" not in keys and "ratification" not in keys and "publication" not in keys
+    assert [s.state for s in steps if s.key in ("qualification", "approval", "signature", "in_force")] == [
+        "done", "done", "current", "next"]
 
 
 def test_timeline_of_a_withdrawn_agreement_shows_where_it_stopped():
     agreement = AgreementFactory.build(
         status=Status.WITHDRAWN, closed_reason="La controparte ha rinunciato.",
         text_agreed_on=datetime.date(2024, 2, 1), created_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+        assembly_informed_on=datetime.date(2024, 1, 2),
     )
     steps = {s.key: s for s in agreement_timeline(agreement)}
     assert steps["approval"].state == "stopped"
@@ -158,8 +163,11 @@ def test_timeline_during_the_30_day_wait_gives_its_last_day():
         notice_assembly_date=datetime.date(2026, 3, 3), created_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
     )
     steps = {s.key: s for s in agreement_timeline(agreement)}
-    assert steps["notification"].date == datetime.date(2026, 3, 3)
+    assert steps["notification"].date == datetime.date(2026, 3, 2)
+    assert steps["assembly_transmission"].date == datetime.date(2026, 3, 3)
     assert steps["observations"].state == "current" and steps["observations"].due == datetime.date(2026, 4, 1)
+    # No receipt recorded: counted from the sending date, and the page says it is an assumption.
+    assert "ipotesi" in steps["observations"].note
 
 
 # --- Forms --------------------------------------------------------------------------------------------------
@@ -327,7 +335,8 @@ def proposal_data(counterpart, **changes):
     return data
 
 
-def test_new_proposal_starts_the_procedure_with_the_negotiation_task(client, clock, drafter, director, dg_agri):
+def test_new_proposal_starts_the_procedure_with_the_initial_informativa_to_the_assembly(client, clock, drafter,
+                                                                                          director, dg_agri):
     counterpart = CounterpartFactory(name="Commonwealth of Pennsylvania", country="Stati Uniti d'America")
     client.force_login(drafter)
     assert client.get(reverse("agreements:create")).status_code == 200
@@ -338,8 +347,9 @@ def test_new_proposal_starts_the_procedure_with_the_negotiation_task(client, clo
     assert agreement.reference == "INT-2026-001" and agreement.drafted_by == drafter
     assert agreement.languages == ["it", "en"] and agreement.authentic_languages == ["it", "en"]
     assert list(agreement.dgs.all()) == [dg_agri]
+    # Statuto art. 13 c. 2: an intesa's procedure opens with the informativa to the Assembly, then the negotiation.
     assert [t.flow_task.name for t in agreement.processes.get().task_set.filter(flow_task_type="HUMAN")] == [
-        "negotiate"
+        "inform_assembly_start"
     ]
     assert "Proposta INT-2026-001 creata." in text(client.get(page_url(agreement)))
 

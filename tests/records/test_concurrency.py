@@ -15,7 +15,7 @@ from agreements.models import Agreement, AgreementKind, AuditEvent, Status
 from agreements.procedure.services import Decision
 from agreements.records import services
 from tests.support.factories import CounterpartFactory, UserFactory
-from tests.support.lifecycle import complete, open_steps, task_of
+from tests.support.lifecycle import complete, open_steps, task_of, through_start
 from workflows import completion
 from workflows import services as wf
 
@@ -93,6 +93,7 @@ def test_hundred_concurrent_approvals_of_one_task_exactly_one_wins(transactional
     directors = [UserFactory(username=f"dirigente{i:03d}", roles=[Role.DIRECTOR]) for i in range(100)]
     agreement = wf.proposal_start(actor=drafter, title="Protocollo con la Wielkopolska", kind=AgreementKind.PROTOCOLLO,
                                   counterpart=CounterpartFactory(name="Wielkopolska"), binding=False)
+    through_start(agreement, UserFactory(username="dirigente-q", roles=[Role.DIRECTOR]), creates_commitments=False)
     complete(agreement, "negotiate", drafter, confirm=True)
     task = task_of(agreement, "approve")
     task_class = type(task)

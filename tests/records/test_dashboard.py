@@ -14,7 +14,7 @@ from django.utils import timezone
 from agreements.models import Agreement, AgreementKind, Counterpart, OutboxMessage, Status
 from agreements.records.selectors import dashboard_data
 from tests.support.factories import CounterpartFactory, InForceAgreementFactory
-from tests.support.lifecycle import complete
+from tests.support.lifecycle import complete, through_start
 from workflows import services as wf
 
 pytestmark = pytest.mark.django_db
@@ -33,11 +33,12 @@ def text(response) -> str:
 
 
 def propose(drafter, director, title, dgs, consultation_days=15):
-    return wf.proposal_start(
+    """A proposal past the initial informativa to the Assembly, at the negotiation."""
+    return through_start(wf.proposal_start(
         actor=drafter, title=title, kind=AgreementKind.INTESA,
         counterpart=CounterpartFactory(name=f"Controparte {title}"), dgs=dgs, director=director,
         duration_months=36, consultation_days=consultation_days,
-    )
+    ), director)
 
 
 def test_dashboard_needs_login(client):

@@ -34,7 +34,7 @@ def test_setup_demo_creates_users_plan_and_agreements_once(tmp_path, settings, c
         "INT-2022-001", datetime.date(2022, 4, 1), datetime.date(2025, 4, 1))
     assert nouvelle.status == Status.EXPIRED  # past its end; its renewal is in the procedure
     renewal = nouvelle.renewals.get()
-    assert open_steps(renewal) == ["negotiate"]
+    assert open_steps(renewal) == ["inform_assembly_start"]  # a new procedure: the Assembly is informed first
     quebec = Agreement.objects.get(title="Intesa con il Québec")
     assert quebec.status == Status.CONSULTATION
     assert open_steps(quebec) == ["consult_dg"]  # DG AGRI answered, DG CRLI has not yet

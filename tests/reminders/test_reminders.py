@@ -211,12 +211,14 @@ def test_ratification_pending_after_the_configured_days(drafter, director):
 @pytest.mark.django_db
 def test_idle_task_reminds_the_holder_then_the_director(drafter, director, dg_agri):
     from tests.support.factories import CounterpartFactory
+    from tests.support.lifecycle import through_start
     from workflows.services import proposal_start
 
     # given a proposal opened on 3/2/2025: the negotiation task sits in the drafter's inbox
     with time_machine.travel(datetime.datetime(2025, 2, 3, 9, 0), tick=False):
         agreement = proposal_start(actor=drafter, title="Intesa con l'Assia", kind="intesa",
                                    counterpart=CounterpartFactory(name="Assia"), director=director)
+        through_start(agreement, director)  # the informativa to the Assembly is out on the same day
     # when nobody touches it and the scan runs every day
     for day in days(D(2025, 2, 3), D(2025, 3, 10)):
         reminders.scan_due(today=day)

@@ -27,7 +27,7 @@ SERVICE_MODULES = (records, procedure, accounts)
 # Public functions of those modules that only read, or guard a write without being one.
 READS = {"consultation_due_date", "consultation_settled", "consultation_unfavourable", "earliest_signature_date",
          "locked", "require_status", "write_fields", "check_date_order", "next_reference", "api_user",
-         "has_api_token"}
+         "has_api_token", "publication_reference", "text_sent_back"}
 # Writes that have their own audit tests (tests/accounts).
 OWN_TESTS = {"api_token_issue", "api_token_revoke"}
 
@@ -40,6 +40,13 @@ def in_consultation(p, kind=OpinionKind.PENDING):
     agreement = AgreementFactory(status=Status.CONSULTATION, drafted_by=p.drafter, consultation_round=1,
                                  dgs=[p.dg_agri])
     Opinion.objects.create(agreement=agreement, dg=p.dg_agri, round=1, due_date=TODAY, kind=kind)
+    return agreement
+
+
+def tacitly_extended():
+    agreement = InForceAgreementFactory(renewal_clause="tacit", renewal_notice_days=30, duration_months=12,
+                                        end_date=ago(1))
+    records.agreements_expire(today=TODAY)
     return agreement
 
 
@@ -97,15 +104,44 @@ CASES = {
                                               observations_outcome=ObservationsOutcome.SILENCE))), SYSTEM, a),
     "signature_record": lambda p: (
         dict(agreement=(a := AgreementFactory(status=Status.SIGNATURE, notice_government_date=ago(40),
-                                              observations_outcome=ObservationsOutcome.SILENCE)),
-             actor=p.drafter, place="Bologna", date=TODAY), p.drafter, a),
+                                              observations_outcome=ObservationsOutcome.SILENCE,
+                                              final_dgr_number="900/2026", final_dgr_date=ago(2))),
+             actor=p.drafter, place="Bologna", date=TODAY, region_signatory_office="president",
+             region_signatory_name="Michele de Pascale"), p.drafter, a),
     "ratification_record": lambda p: (
         dict(agreement=(a := AgreementFactory(status=Status.RATIFICATION, signed_on=ago(40))), actor=p.secretariat,
-             transmission_date=ago(30), committee_opinion_date=ago(20), act="Delibera AL n. 12/2026", date=ago(10)),
+             transmission_date=ago(30), information_attached=True, committee_opinion_date=ago(20),
+             form="resolution", act="Delibera AL n. 12/2026", date=ago(10)),
         p.secretariat, a),
     "publication_record": lambda p: (
-        dict(agreement=(a := AgreementFactory(status=Status.PUBLICATION, signed_on=ago(40))), actor=p.secretariat,
-             burert_reference="BURERT n. 180, parte seconda", published_on=TODAY), p.secretariat, a),
+        dict(agreement=(a := AgreementFactory(status=Status.IN_FORCE, signed_on=ago(40), ratification_date=ago(20),
+                                              ratification_act="Delibera AL n. 12/2026")), actor=p.secretariat,
+             burert_reference="BURERT n. 180, parte seconda", published_on=TODAY, with_ratification_act=True),
+        p.secretariat, a),
+    "qualification_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.PROPOSAL, kind=AgreementKind.MEMORANDUM)),
+             actor=p.director, creates_commitments=True, reason="Cofinanziamento regionale."), p.director, a),
+    "assembly_inform_start": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.PROPOSAL)), actor=p.secretariat, date=TODAY,
+             protocol="AL/2026/0001"), p.secretariat, a),
+    "negotiation_notice_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.PROPOSAL, kind=AgreementKind.ACCORDO)),
+             actor=p.secretariat, date=TODAY, protocol="MAECI/2026/1", criteria="Nessuno."), p.secretariat, a),
+    "outcome_report_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.OBSERVATIONS, notice_government_date=ago(31),
+                                              observations_outcome=ObservationsOutcome.SILENCE)),
+             actor=p.secretariat, date=TODAY, protocol="AL/2026/3"), p.secretariat, a),
+    "assembly_observations_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.OBSERVATIONS, notice_assembly_date=ago(20))),
+             actor=p.secretariat, outcome="remarks", date=ago(5), act="Risoluzione 3/2026", text="Bene."),
+        p.secretariat, a),
+    "final_approval_record": lambda p: (
+        dict(agreement=(a := AgreementFactory(status=Status.FINAL_APPROVAL, dgr_number="1/2026", dgr_date=ago(50),
+                                              notice_government_date=ago(45))),
+             actor=p.secretariat, dgr_number="2/2026", dgr_date=ago(5)), p.secretariat, a),
+    "tacit_extension_inform": lambda p: (
+        dict(agreement=(a := tacitly_extended()), actor=p.secretariat, date=TODAY, protocol="AL/2026/9"),
+        p.secretariat, a),
     "agreement_close": lambda p: (
         dict(agreement=(a := AgreementFactory(status=Status.NEGOTIATION)), actor=p.director,
              closure=Closure.WITHDRAW, reason="La controparte ha rinunciato."), p.director, a),

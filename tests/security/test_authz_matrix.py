@@ -74,6 +74,7 @@ EXPECTED = {
     "agreement:*:assign": "403 403 403 403 403 403 403 403 403",
     "agreement:*:unassign": "403 403 403 403 403 403 ok 403 ok",
     "agreement:approve:unassign": "403 403 403 403 403 ok 403 403 ok",
+    "agreement:qualify:unassign": "403 403 403 403 403 ok 403 403 ok",  # held by the director, like approve
     "agreement:consult_dg:execute": "403 403 403 403 403 403 403 403 ok",
     "agreement:consult_dg:unassign": "403 403 403 403 403 403 403 403 ok",
     "agreement:negotiate:unassign": "403 403 ok 403 403 403 403 403 ok",
@@ -140,6 +141,9 @@ EXPECTED = {
     "agreements:signatories POST": "login 404 ok 403 404 403 403 403 ok",
     "agreements:renewal_start": "login 404 ok refused 404 refused refused refused ok",
     "agreements:renewal_decline": "login 404 ok 403 404 ok 403 403 ok",
+    # A is not tacitly extended: the secretariat reaches the form, and the service refuses the informativa.
+    "agreements:tacit_extension_inform": "login 404 403 403 404 403 ok 403 ok",
+    "agreements:tacit_extension_inform POST": "login 404 403 403 404 403 refused 403 refused",
     "agreements:renewal_decline POST": "login 404 ok 403 404 ok 403 403 ok",
     "agreements:close": "login 404 403 403 404 ok 403 403 ok",
     "agreements:close POST": "login 404 403 403 404 ok 403 403 ok",
@@ -188,6 +192,7 @@ POSTS = {
     "agreements:close": lambda w: {"_path": _ref("agreements:close", w.d), "closure": "withdraw",
                                    "reason": "La controparte ha rinunciato."},
     "agreements:renewal_decline": lambda w: {"reason": "Obiettivi raggiunti."},
+    "agreements:tacit_extension_inform": lambda w: {"date": "2026-01-12", "protocol": "AL/9"},
     "documents:generate": lambda w: {"template": "intesa_bilingue"},
     "documents:upload": _upload,
     "task_page": lambda w: {"kind": "favourable", "notes": ""},

@@ -140,8 +140,9 @@ def test_the_digest_sees_any_write(db, drafter):
 
 # --- Workflow step forms (/attivita/<task>/) ----------------------------------------------------------------
 
-STEPS = ["negotiate", "consult_dg", "approve", "giunta", "notify_government", "inform_assembly",
-         "record_observations", "sign", "ratify", "publish"]
+STEPS = ["inform_assembly_start", "negotiate", "consult_dg", "approve", "giunta", "notify_government",
+         "transmit_assembly", "record_observations", "report_outcome", "assembly_observations", "final_approval",
+         "sign", "ratify", "publish"]
 
 
 def drive_to(step, p):
@@ -151,15 +152,21 @@ def drive_to(step, p):
                                   director=p["director"], duration_months=36)
     today = datetime.date(2026, 3, 2)
     moves = [
+        ("inform_assembly_start", p["secretariat"], {"date": today, "protocol": "AL/0"}),
         ("negotiate", p["drafter"], {"confirm": True}),
         ("consult_dg", p["referent_agri"], {"kind": OpinionKind.FAVOURABLE, "notes": ""}),
         ("approve", p["director"], {"decision": Decision.APPROVE, "remarks": ""}),
         ("giunta", p["secretariat"], {"dgr_number": "101/2026", "dgr_date": today}),
         ("notify_government", p["secretariat"], {"date": today, "protocol": "PG/1"}),
-        ("inform_assembly", p["secretariat"], {"date": today, "protocol": "AL/1"}),
+        ("transmit_assembly", p["secretariat"], {"date": today, "protocol": "AL/1"}),
         ("record_observations", p["secretariat"], {"outcome": ObservationsOutcome.NULLA_OSTA, "date": today}),
-        ("sign", p["drafter"], {"place": "Marsiglia", "date": today}),
-        ("ratify", p["secretariat"], {"transmission_date": today, "act": "DAL 3/2026", "date": today}),
+        ("report_outcome", p["secretariat"], {"date": today, "protocol": "AL/2"}),
+        ("assembly_observations", p["secretariat"], {"outcome": "none"}),
+        ("final_approval", p["secretariat"], {"dgr_number": "102/2026", "dgr_date": today}),
+        ("sign", p["drafter"], {"place": "Marsiglia", "date": today, "region_signatory_office": "president",
+                                "region_signatory_name": "Michele de Pascale"}),
+        ("ratify", p["secretariat"], {"transmission_date": today, "information_attached": True, "form": "resolution",
+                                      "act": "DAL 3/2026", "date": today}),
         ("publish", p["secretariat"], {}),
     ]
     for name, user, data in moves:

@@ -17,7 +17,7 @@ from agreements.procedure.services import Decision
 from agreements.records import services
 from agreements.reminders import services as reminders
 from tests.support.factories import CounterpartFactory, UserFactory
-from tests.support.lifecycle import complete, task_of
+from tests.support.lifecycle import complete, open_steps, task_of
 from workflows import services as wf
 from workflows.flows import AgreementFlow
 from workflows.models import AgreementProcess
@@ -53,6 +53,7 @@ class World:
         self.b = self._rejected()
         self.c = self._waiting_for_dg_agri()
         self.d = self._propose("Memorandum con la Provincia di Québec", kind=AgreementKind.MEMORANDUM)
+        self.e = self._signed_without_commitments()
         self.outbox = OutboxMessage.objects.filter(agreement=self.a).order_by("pk").first()
         self.policy = ReminderPolicy.current()
         self.calendar_key = reminders.calendar_token_issue(actor=u["redattore"]).key
@@ -65,9 +66,22 @@ class World:
         return user
 
     def _propose(self, title, kind=AgreementKind.INTESA, **extra):
-        return wf.proposal_start(actor=self.users["redattore"], title=title, kind=kind,
-                                 counterpart=CounterpartFactory(name=f"Controparte {title}"), dgs=[self.dg_agri],
-                                 director=self.users["dirigente"], duration_months=36, **extra)
+        """A proposal carried through the steps before the text (qualification of a light kind as not binding,
+        initial informativa to the Assembly, notice of negotiations for an accordo)."""
+        agreement = wf.proposal_start(actor=self.users["redattore"], title=title, kind=kind,
+                                      counterpart=CounterpartFactory(name=f"Controparte {title}"),
+                                      dgs=[self.dg_agri], director=self.users["dirigente"], duration_months=36,
+                                      **extra)
+        today = agreement.created_at.date()
+        secretariat = self.users["segreteria_giunta"]
+        if open_steps(agreement) == ["qualify"]:
+            complete(agreement, "qualify", self.users["dirigente"], creates_commitments="0", reason="Solo intenti.")
+        if open_steps(agreement) == ["inform_assembly_start"]:
+            complete(agreement, "inform_assembly_start", secretariat, date=today, protocol="AL/0")
+        if open_steps(agreement) == ["notify_negotiations"]:
+            complete(agreement, "notify_negotiations", secretariat, date=today, protocol="MAECI/0", criteria="")
+        agreement.refresh_from_db()
+        return agreement
 
     def _in_force_with_silences(self, clock):
         u = self.users
@@ -84,13 +98,19 @@ class World:
         complete(agreement, "approve", u["dirigente"], decision=Decision.APPROVE, remarks="")
         complete(agreement, "giunta", u["segreteria_giunta"], dgr_number="57/2026", dgr_date=today)
         complete(agreement, "notify_government", u["segreteria_giunta"], date=today, protocol="PG/1")
-        complete(agreement, "inform_assembly", u["segreteria_giunta"], date=today, protocol="AL/1")
+        complete(agreement, "transmit_assembly", u["segreteria_giunta"], date=today, protocol="AL/1")
         clock.move_to(START + days(48))  # thirty days of silence from the government
         wf.timers_fire_due()
         today = (START + days(48)).date()
-        complete(agreement, "sign", u["redattore"], place="Marsiglia", date=today)
-        complete(agreement, "ratify", u["segreteria_giunta"], transmission_date=today, act="DAL 3/2026", date=today)
-        complete(agreement, "publish", u["segreteria_giunta"], burert_reference="BURERT n. 9", published_on=today)
+        complete(agreement, "report_outcome", u["segreteria_giunta"], date=today, protocol="AL/2")
+        complete(agreement, "assembly_observations", u["segreteria_giunta"], outcome="none")
+        complete(agreement, "final_approval", u["segreteria_giunta"], dgr_number="58/2026", dgr_date=today)
+        complete(agreement, "sign", u["redattore"], place="Marsiglia", date=today,
+                 region_signatory_office="president", region_signatory_name="Michele de Pascale")
+        complete(agreement, "ratify", u["segreteria_giunta"], transmission_date=today, information_attached=True,
+                 form="resolution", act="DAL 3/2026", date=today)
+        complete(agreement, "publish", u["segreteria_giunta"], burert_reference="BURERT n. 9", published_on=today,
+                 with_ratification_act=True)
         agreement.refresh_from_db()
         return agreement
 
@@ -102,16 +122,27 @@ class World:
         agreement.refresh_from_db()
         return agreement
 
+    def _signed_without_commitments(self):
+        """A lettera d'intenti on the light path: qualified as creating no commitment, in force when signed."""
+        agreement = self._propose("Lettera d'intenti con Jalisco", kind=AgreementKind.LETTERA_INTENTI)
+        agreement.dgs.clear()
+        complete(agreement, "negotiate", self.users["redattore"], confirm=True)
+        complete(agreement, "approve", self.users["dirigente"], decision=Decision.APPROVE, remarks="")
+        complete(agreement, "sign", self.users["redattore"], place="Guadalajara", date=agreement.created_at.date())
+        agreement.refresh_from_db()
+        return agreement
+
     def _waiting_for_dg_agri(self):
-        agreement = self._propose("Intesa con il Land Baden-Württemberg")
+        # An accordo, so that the world holds a task of every node (the notice of negotiations among them).
+        agreement = self._propose("Intesa con il Land Baden-Württemberg", kind=AgreementKind.ACCORDO)
         complete(agreement, "negotiate", self.users["redattore"], confirm=True)
         self.open_task = task_of(agreement, "consult_dg")
         agreement.refresh_from_db()
         return agreement
 
     def task_of_node(self, node_name):
-        """A task of the node: the open one of C if any, else A's, else B's."""
-        for agreement in (self.c, self.a, self.b):
+        """A task of the node: the open one of C if any, else A's, else B's, else E's."""
+        for agreement in (self.c, self.a, self.b, self.e):
             process = AgreementProcess.objects.get(agreement=agreement)
             tasks = [t for t in process.task_set.order_by("-pk") if t.flow_task.name == node_name]
             open_tasks = [t for t in tasks if t.status in (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)]

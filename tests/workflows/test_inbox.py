@@ -8,7 +8,7 @@ from agreements.accounts.services import delegation_create
 from agreements.common.roles import Role
 from agreements.models import AgreementKind
 from tests.support.factories import CounterpartFactory, SectorFactory, UserFactory, referent
-from tests.support.lifecycle import complete
+from tests.support.lifecycle import complete, through_start
 from workflows import services as wf
 from workflows.selectors import agreement_of_task, open_tasks_for
 
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def propose(drafter, director, dgs, n):
     agreement = wf.proposal_start(actor=drafter, title=f"Intesa {n}", kind=AgreementKind.INTESA,
                                   counterpart=CounterpartFactory(name=f"Regione {n}"), dgs=dgs, director=director)
+    through_start(agreement, director)
     return complete(agreement, "negotiate", drafter, confirm=True)
 
 
@@ -36,6 +37,7 @@ def test_each_user_sees_the_tasks_they_can_act_on(drafter, director, dg_agri, dg
     drafter_director = UserFactory(username="redattore-dirigente", roles=[Role.DRAFTER, Role.DIRECTOR])
     agreement = wf.proposal_start(actor=drafter_director, title="Intesa 3", kind=AgreementKind.MEMORANDUM,
                                   counterpart=CounterpartFactory(name="Regione 3"), binding=False)
+    through_start(agreement, director, creates_commitments=False)
     complete(agreement, "negotiate", drafter_director, confirm=True)
     assert ("Intesa 3", "approve") not in steps(drafter_director)  # four-eyes
     assert ("Intesa 3", "approve") in steps(director)

@@ -11,7 +11,15 @@ from agreements.common.errors import InvalidStateError, PermissionDeniedError, S
 from agreements.models import AgreementKind, AuditEvent, CounterpartType, Opinion, OpinionKind, Status
 from agreements.procedure.services import Decision
 from tests.support.factories import CounterpartFactory
-from tests.support.lifecycle import complete, open_steps, open_tasks, task_of
+from tests.support.lifecycle import (
+    PRESIDENT,
+    complete,
+    open_steps,
+    open_tasks,
+    task_of,
+    through_coordination,
+    through_start,
+)
 from workflows import completion
 from workflows import services as wf
 from workflows.models import AgreementProcess
@@ -30,12 +38,17 @@ def days(n):
     return datetime.timedelta(days=n)
 
 
-def propose(drafter, director, dgs=(), kind=AgreementKind.INTESA, counterpart=None, **extra):
-    return wf.proposal_start(
+def propose(drafter, director, dgs=(), kind=AgreementKind.INTESA, counterpart=None, start=True, **extra):
+    """A proposal, carried (unless start=False) through the steps before the text: qualification of a light kind
+    (as binding as `binding` says), initial informativa to the Assembly, notice of negotiations for an accordo."""
+    agreement = wf.proposal_start(
         actor=drafter, title="Intesa con la Nouvelle-Aquitaine", kind=kind,
         counterpart=counterpart or CounterpartFactory(name="Région Nouvelle-Aquitaine"),
         dgs=list(dgs), director=director, duration_months=36, **extra,
     )
+    if start:
+        through_start(agreement, director, creates_commitments=extra.get("binding", True))
+    return agreement
 
 
 def through_giunta(agreement, drafter, director, secretariat, referents):
@@ -46,17 +59,35 @@ def through_giunta(agreement, drafter, director, secretariat, referents):
     return complete(agreement, "giunta", secretariat, dgr_number="57/2026", dgr_date=timezone.localdate())
 
 
-def notices(agreement, secretariat):
+def notices(agreement, secretariat, dar_received_on=None, maeci_received_on=None):
     today = timezone.localdate()
-    complete(agreement, "notify_government", secretariat, date=today, protocol="PG/2026/001")
-    return complete(agreement, "inform_assembly", secretariat, date=today, protocol="AL/2026/002")
+    complete(agreement, "notify_government", secretariat, date=today, protocol="PG/2026/001",
+             dar_received_on=dar_received_on or today, maeci_received_on=maeci_received_on or today)
+    return complete(agreement, "transmit_assembly", secretariat, date=today, protocol="AL/2026/002")
+
+
+def sign(agreement, user, place="Bordeaux", **signatory):
+    return complete(agreement, "sign", user, place=place, date=timezone.localdate(), **(signatory or PRESIDENT))
+
+
+def ratify(agreement, secretariat, form="resolution", act="Delibera AL 12/2026"):
+    today = timezone.localdate()
+    return complete(agreement, "ratify", secretariat, transmission_date=today, information_attached=True,
+                    committee_opinion_date=None, form=form, act=act, date=today)
 
 
 def test_intesa_runs_from_proposal_to_in_force_with_silence_after_30_days(
     clock, drafter, director, secretariat, dg_agri, dg_crli, referent_agri, referent_crli
 ):
-    agreement = propose(drafter, director, dgs=[dg_agri, dg_crli])
+    agreement = propose(drafter, director, dgs=[dg_agri, dg_crli], start=False)
     assert agreement.reference == "INT-2026-001"
+    # Statuto art. 13 c. 2: the Assembly is informed from the activation, before any DG sees the text.
+    assert open_steps(agreement) == ["inform_assembly_start"]
+    with pytest.raises(PermissionDeniedError):  # the drafter does not hold the secretariat's task
+        complete(agreement, "inform_assembly_start", drafter, date=timezone.localdate(), protocol="AL/1")
+    agreement = complete(agreement, "inform_assembly_start", secretariat, date=timezone.localdate(),
+                         protocol="AL/2026/001")
+    assert agreement.assembly_informed_on == timezone.localdate()
     assert open_steps(agreement) == ["negotiate"]
     assert task_of(agreement, "negotiate").owner == drafter
 
@@ -78,7 +109,7 @@ def test_intesa_runs_from_proposal_to_in_force_with_silence_after_30_days(
     agreement = complete(agreement, "approve", director, decision=Decision.APPROVE, remarks="")
     assert agreement.status == Status.GIUNTA
     agreement = complete(agreement, "giunta", secretariat, dgr_number="57/2026", dgr_date=timezone.localdate())
-    assert open_steps(agreement) == ["inform_assembly", "notify_government"]
+    assert open_steps(agreement) == ["notify_government", "transmit_assembly"]
     agreement = notices(agreement, secretariat)
     assert agreement.status == Status.OBSERVATIONS
     assert open_steps(agreement) == ["record_observations"]
@@ -93,18 +124,34 @@ def test_intesa_runs_from_proposal_to_in_force_with_silence_after_30_days(
     assert wf.timers_fire_due() == 0
     agreement.refresh_from_db()
     assert agreement.observations_outcome == "silence"
-    assert agreement.status == Status.SIGNATURE
+    # L.R. 16/2008 art. 17 c. 2-3: the outcome goes to the Assembly, its observations are recorded, then the
+    # Giunta approves for good; only then the signature.
+    assert open_steps(agreement) == ["report_outcome"]
+    complete(agreement, "report_outcome", secretariat, date=timezone.localdate(), protocol="AL/2026/003")
+    complete(agreement, "assembly_observations", secretariat, outcome="remarks", date=timezone.localdate(),
+             act="Risoluzione AL 4/2026", text="Coinvolgere le università.")
+    agreement.refresh_from_db()
+    assert agreement.status == Status.FINAL_APPROVAL
+    assert open_steps(agreement) == ["final_approval"]
+    agreement = complete(agreement, "final_approval", secretariat, dgr_number="80/2026", dgr_date=timezone.localdate())
+    assert (agreement.final_dgr_number, agreement.dgr_number) == ("80/2026", "57/2026")
     assert open_steps(agreement) == ["sign"]
 
-    agreement = complete(agreement, "sign", drafter, place="Bordeaux", date=timezone.localdate())
+    agreement = sign(agreement, drafter)
     assert agreement.status == Status.RATIFICATION
+    assert agreement.region_signatory_office == "president"
     ratified = timezone.localdate()
-    agreement = complete(agreement, "ratify", secretariat, transmission_date=timezone.localdate(),
-                         committee_opinion_date=None, act="Delibera AL 12/2026", date=ratified, entry_into_force=None)
+    agreement = ratify(agreement, secretariat)
+    # Statuto art. 13 c. 2: in force from the ratification date, before and whatever the publication.
+    assert agreement.status == Status.IN_FORCE
     assert agreement.entry_into_force == ratified
     assert agreement.end_date == datetime.date(2029, 2, 12)
-    agreement = complete(agreement, "publish", secretariat, burert_reference="BURERT n. 45", published_on=ratified)
+    assert open_steps(agreement) == ["publish"]
+    clock.move_to(START + days(40))
+    agreement = complete(agreement, "publish", secretariat, burert_reference="BURERT n. 45",
+                         published_on=timezone.localdate(), with_ratification_act=True)
     assert agreement.status == Status.IN_FORCE
+    assert agreement.entry_into_force == ratified  # publication did not move it
     assert open_steps(agreement) == []
     assert AgreementProcess.objects.get(agreement=agreement).status == STATUS.DONE
 
@@ -114,6 +161,8 @@ def test_intesa_runs_from_proposal_to_in_force_with_silence_after_30_days(
     assert ("agreement_create", "redattore") in actions
     assert ("agreement_approve", "dirigente") in actions
     assert ("observations_silence", None) in actions
+    assert ("assembly_inform_start", "segreteria") in actions
+    assert ("final_approval_record", "segreteria") in actions
     assert ("publication_record", "segreteria") in actions
 
 
@@ -166,15 +215,17 @@ def test_director_sends_back_then_rejects(clock, drafter, director):
     assert open_steps(agreement) == []
 
 
-def test_memorandum_skips_giunta_notices_and_ratification(clock, drafter, director):
+def test_memorandum_without_commitments_takes_the_light_path_and_needs_no_burert(clock, drafter, director):
     agreement = propose(drafter, director, kind=AgreementKind.MEMORANDUM, binding=False)
+    assert agreement.qualified_on == timezone.localdate() and not agreement.binding
     complete(agreement, "negotiate", drafter, confirm=True)
     agreement = complete(agreement, "approve", director, decision=Decision.APPROVE, remarks="")
     assert open_steps(agreement) == ["sign"]
     agreement = complete(agreement, "sign", drafter, place="Bologna", date=timezone.localdate())
-    assert agreement.status == Status.PUBLICATION
+    assert agreement.status == Status.IN_FORCE
     assert agreement.entry_into_force == timezone.localdate()
-    assert open_steps(agreement) == ["publish"]
+    assert open_steps(agreement) == []  # no BURERT reference asked
+    assert AgreementProcess.objects.get(agreement=agreement).status == STATUS.DONE
 
 
 def test_observations_from_the_government_send_the_text_back(
@@ -187,6 +238,9 @@ def test_observations_from_the_government_send_the_text_back(
     agreement = complete(agreement, "record_observations", secretariat, outcome="observations",
                          date=timezone.localdate(), text="Riformulare l'art. 7.", full_powers_date=None,
                          full_powers_protocol="")
+    # The outcome, observations included, is communicated to the Assembly; then the text goes back.
+    assert open_steps(agreement) == ["report_outcome"]
+    agreement = complete(agreement, "report_outcome", secretariat, date=timezone.localdate(), protocol="AL/9")
     assert agreement.status == Status.NEGOTIATION
     assert open_steps(agreement) == ["negotiate"]
     clock.move_to(START + days(40))
@@ -200,8 +254,9 @@ def test_nulla_osta_lets_signature_come_before_30_days(clock, drafter, director,
     clock.move_to(START + days(5))
     agreement = complete(agreement, "record_observations", secretariat, outcome="nulla_osta",
                          date=timezone.localdate(), text="", full_powers_date=None, full_powers_protocol="")
+    agreement = through_coordination(agreement, secretariat)
     assert open_steps(agreement) == ["sign"]
-    agreement = complete(agreement, "sign", drafter, place="Bologna", date=timezone.localdate())
+    agreement = sign(agreement, drafter, place="Bologna")
     assert agreement.status == Status.RATIFICATION
 
 
@@ -221,7 +276,8 @@ def test_accordo_with_a_state_cannot_be_signed_without_full_powers(clock, drafte
     agreement = complete(agreement, "record_observations", secretariat, outcome="nulla_osta",
                          date=timezone.localdate(), text="", full_powers_date=timezone.localdate(),
                          full_powers_protocol="MAECI/2026/77")
-    agreement = complete(agreement, "sign", drafter, place="Chișinău", date=timezone.localdate())
+    through_coordination(agreement, secretariat)
+    agreement = sign(agreement, drafter, place="Chișinău")
     assert agreement.status == Status.RATIFICATION
 
 
@@ -299,7 +355,7 @@ def test_renewal_is_a_new_agreement_through_the_whole_procedure(clock, drafter, 
     renewal = wf.renewal_start(agreement=old, actor=drafter)
     assert renewal.renews == old
     assert renewal.reference.startswith("INT-2026-")
-    assert open_steps(renewal) == ["negotiate"]
+    assert open_steps(renewal) == ["inform_assembly_start"]  # a new procedure: the Assembly informed again
     with pytest.raises(InvalidStateError):
         wf.renewal_start(agreement=old, actor=drafter)
 
@@ -311,7 +367,7 @@ def test_renewal_starts_by_itself_at_the_first_expiry_threshold_once(clock, draf
     far = InForceAgreementFactory(drafted_by=drafter, director=director, end_date=datetime.date(2026, 7, 12))
     assert wf.timers_fire_due() == 1  # 11 July is 180 days away, 12 July 181: only `old` is due
     renewal = old.renewals.get()
-    assert renewal.drafted_by == drafter and open_steps(renewal) == ["negotiate"]
+    assert renewal.drafted_by == drafter and open_steps(renewal) == ["inform_assembly_start"]
     assert not far.renewals.exists()
     # Withdrawn or not, an automatic renewal starts once.
     from agreements.records.services import Closure
@@ -330,10 +386,10 @@ def test_old_agreement_is_renewed_when_its_renewal_enters_into_force(clock, draf
     old = InForceAgreementFactory(drafted_by=drafter, director=director, kind=AgreementKind.MEMORANDUM,
                                   binding=False, end_date=datetime.date(2026, 3, 1))
     renewal = wf.renewal_start(agreement=old, actor=drafter)
+    through_start(renewal, director, creates_commitments=False)
     complete(renewal, "negotiate", drafter, confirm=True)
     complete(renewal, "approve", director, decision=Decision.APPROVE, remarks="")
-    complete(renewal, "sign", drafter, place="Bologna", date=timezone.localdate())
-    complete(renewal, "publish", secretariat, burert_reference="BURERT n. 3", published_on=timezone.localdate())
+    complete(renewal, "sign", drafter, place="Bologna", date=timezone.localdate())  # in force when signed
     old.refresh_from_db()
     assert old.status == Status.RENEWED
     assert list(old.renewals.all()) == [renewal]
@@ -354,6 +410,7 @@ def test_two_users_completing_the_same_task_at_once_exactly_one_wins(transaction
     directors = [UserFactory(username=f"dir{i}", roles=[Role.DIRECTOR]) for i in range(2)]
     agreement = wf.proposal_start(actor=drafter, title="Protocollo con la Wielkopolska", kind=AgreementKind.PROTOCOLLO,
                                   counterpart=CounterpartFactory(name="Wielkopolska"), binding=False)
+    through_start(agreement, directors[0], creates_commitments=False)
     complete(agreement, "negotiate", drafter, confirm=True)
     task = task_of(agreement, "approve")
     assert task.owner is None  # no director named: the task waits in the directors' queue

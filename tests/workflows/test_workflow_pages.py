@@ -4,7 +4,7 @@ import pytest
 
 from agreements.models import AgreementKind, AuditEvent, OpinionKind
 from tests.support.factories import CounterpartFactory
-from tests.support.lifecycle import complete, open_steps, task_of
+from tests.support.lifecycle import complete, open_steps, task_of, through_start
 from workflows import services as wf
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +21,7 @@ def in_consultation(drafter, director, dg_agri, dg_crli, referent_agri, referent
     agreement = wf.proposal_start(actor=drafter, title="Intesa con il Québec", kind=AgreementKind.INTESA,
                                   counterpart=CounterpartFactory(name="Québec"), dgs=[dg_agri, dg_crli],
                                   director=director)
+    through_start(agreement, director)
     complete(agreement, "negotiate", drafter, confirm=True)
     return agreement
 
@@ -56,6 +57,7 @@ def test_referent_of_another_dg_gets_403_on_a_visible_agreement_and_404_on_an_in
     assert client.get(execute_url(task)).status_code == 403
     other = wf.proposal_start(actor=drafter, title="Accordo riservato", kind=AgreementKind.INTESA,
                               counterpart=CounterpartFactory(name="Baviera"), dgs=[dg_agri], director=director)
+    through_start(other, director)
     task = task_of(other, "negotiate")
     response = client.get(execute_url(task))
     assert response.status_code == 404
