@@ -15,6 +15,7 @@ from viewflow.workflow.status import STATUS
 
 from agreements.common.access import can_see
 from agreements.common.errors import ServiceError
+from agreements.records.selectors import task_context
 
 from .completion import task_complete
 from .permissions import agreement_of, principal_for
@@ -38,6 +39,7 @@ class StepView(FormView):
         context = super().get_context_data(**kwargs)
         context.update(task=self.task, agreement=self.agreement, step_title=self.task.flow_task.task_title,
                        on_behalf_of=self.principal if self.principal.pk != self.request.user.pk else None)
+        context.update(task_context(self.agreement))  # the text, documents, opinions and remarks it is about
         return context
 
     def form_valid(self, form):

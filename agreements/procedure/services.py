@@ -19,6 +19,7 @@ from agreements.common.guards import acting, require_role
 from agreements.common.roles import Role, has_role, user_dg_id
 from agreements.models import Agreement, Opinion, OpinionKind, Signatory, Status
 from agreements.models.agreement import ObservationsOutcome
+from agreements.notifications import services as notifications
 from agreements.outbox.services import outbox_enqueue
 from agreements.records.services import DGR_NUMBER, check_date_order, locked, require_status, write_fields
 
@@ -72,7 +73,9 @@ def consultation_deadline_set(*, agreement: Agreement, actor, due_date: datetime
     Opinion.objects.filter(
         agreement=agreement, round=agreement.consultation_round, kind=OpinionKind.PENDING
     ).update(due_date=due_date)
-    return write_fields(agreement, actor, "consultation_deadline_set", {}, detail={"due_date": due_date})
+    agreement = write_fields(agreement, actor, "consultation_deadline_set", {}, detail={"due_date": due_date})
+    notifications.deadline_moved(agreement=agreement, due_date=due_date, actor=actor)
+    return agreement
 
 
 @transaction.atomic
@@ -99,6 +102,7 @@ def opinion_give(*, agreement: Agreement, dg, actor, kind: str, notes: str = "",
         actor=actor, on_behalf_of=on_behalf_of, agreement=agreement, action="opinion_give",
         changes={"opinion": [OpinionKind.PENDING, kind]}, detail={"dg": dg.name, "notes": notes.strip()},
     )
+    notifications.opinion_given(opinion=opinion, actor=actor)
     return opinion
 
 

@@ -24,12 +24,14 @@ from agreements.models import (
     Agreement,
     AgreementKind,
     Article,
+    Profile,
     ReferenceCounter,
     RenewalClause,
     Signatory,
     Status,
 )
 from agreements.models.agreement import OPEN_STATUSES, REFERENCE_PREFIX
+from agreements.notifications import services as notifications
 
 DGR_NUMBER = re.compile(r"^\d{1,5}/\d{4}$")
 
@@ -74,15 +76,28 @@ def write_fields(agreement: Agreement, actor, action: str, values: dict, *, on_b
     agreement.version = F("version") + 1
     agreement.save(update_fields=[*values.keys(), "version", "updated_at"])
     agreement.refresh_from_db(fields=["version"])
+    changes = diff(before, snapshot(agreement, values.keys()))
     audit_record(
         actor=actor,
         on_behalf_of=on_behalf_of,
         agreement=agreement,
         action=action,
-        changes=diff(before, snapshot(agreement, values.keys())),
+        changes=changes,
         detail=detail,
     )
+    if "status" in changes:  # every phase change passes here: the drafter and the director are told
+        notifications.phase_changed(agreement=agreement, before=changes["status"][0], after=changes["status"][1],
+                                    actor=actor, version=agreement.version)
     return agreement
+
+
+def dgs_without_referent(dgs) -> list:
+    """The DGs among `dgs` that no active referent could act for (their consultation would reach nobody)."""
+    covered = set(
+        Profile.objects.filter(dg__in=dgs, user__is_active=True, user__groups__name=Role.DG_REFERENT)
+        .values_list("dg_id", flat=True)
+    )
+    return [dg for dg in dgs if dg.pk not in covered]
 
 
 def next_reference(kind: str, year: int) -> str:
@@ -138,6 +153,14 @@ def agreement_create(
         raise ValidationFailed(_("I giorni per il parere DG devono essere tra 1 e 120."))
     if director is not None and director.pk == actor.pk:
         raise ValidationFailed(_("Il dirigente responsabile non può essere chi redige il testo."))
+    dgs = list(dgs)
+    orphan_dgs = dgs_without_referent(dgs)
+    if orphan_dgs:
+        raise ValidationFailed(
+            _("%(dgs)s: nessun referente attivo potrebbe esprimere il parere. Chiedere all'amministratore di "
+              "nominare un referente, oppure togliere la DG dalla proposta.")
+            % {"dgs": ", ".join(dg.name for dg in orphan_dgs)}
+        )
     agreement = Agreement.objects.create(
         reference=next_reference(kind, year or dates.today().year),
         title=title.strip(),

@@ -118,7 +118,7 @@ def test_intesa_runs_from_proposal_to_in_force_with_silence_after_30_days(
 
 
 def test_silent_assent_at_the_consultation_deadline_notifies_the_director(
-    clock, drafter, director, dg_agri, dg_crli, referent_agri
+    clock, drafter, director, dg_agri, dg_crli, referent_agri, referent_crli
 ):
     from agreements.models import OutboxMessage
 
@@ -133,7 +133,7 @@ def test_silent_assent_at_the_consultation_deadline_notifies_the_director(
     opinion = Opinion.objects.get(agreement=agreement, dg=dg_crli)
     assert opinion.kind == OpinionKind.SILENT_ASSENT
     assert open_steps(agreement) == ["approve"]
-    message = OutboxMessage.objects.get(agreement=agreement)
+    message = OutboxMessage.objects.get(agreement=agreement, message_id__startswith="<silent-assent-")
     assert message.to == [director.email]
     assert "silenzio" in message.subject.lower()
 
