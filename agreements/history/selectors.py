@@ -228,6 +228,9 @@ def _line(event, names: _Names) -> HistoryLine:
     if event.on_behalf_of_id:
         who = _("%(who)s, per conto di %(principal)s") % {"who": who, "principal": _person(event.on_behalf_of)}
     words = _detail_words(event)
+    for name, pair in (event.changes or {}).items():  # a sentence may name the new value ("parere: Favorevole")
+        if isinstance(pair, list) and len(pair) == 2 and name not in words:
+            words[name] = names.value(name, pair[1])
     words["who"] = who
     changes = [
         (_label(name), names.value(name, pair[0]), names.value(name, pair[1]))

@@ -1,6 +1,6 @@
-"""The unread count in the header, counted only on pages that show it (lazily)."""
+"""The unread count in the header, counted once and only on pages that show it (templates call the callable)."""
 
-from django.utils.functional import SimpleLazyObject
+import functools
 
 from .selectors import unread_count
 
@@ -9,4 +9,4 @@ def notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}
+    return {"unread_notifications": functools.cache(lambda: unread_count(user))}
