@@ -116,9 +116,9 @@ def render(agreement: Agreement | None, message: Message, reason: str) -> tuple[
 
 def notify(*, kind: str, key: str, agreement: Agreement | None, recipients: list[Recipient],
            compose: Callable[[], Message], skip=None) -> list[Notification]:
-    """One notification per recipient (active users; `skip`, the person who acted, is not told of their own act,
-    except of a task that reaches them), once per key. E-mailed through the outbox at once unless it is an information message for someone
-    who chose the daily digest."""
+    """One notification per recipient (active users), once per key; `skip`, the person who acted, is not told
+    of their own act, except of a task that reaches them. E-mailed through the outbox at once unless it is an
+    information message for someone who chose the daily digest."""
     created = []
     seen = set()
     for recipient in recipients:

@@ -73,7 +73,8 @@ def test_each_task_reaches_exactly_its_people_once_with_the_link(
     second_secretariat = UserFactory(username="segreteria-2", roles=[Role.SECRETARIAT])
     UserFactory(username="segreteria-via", roles=[Role.SECRETARIAT], is_active=False)  # left: told nothing
     deputy = UserFactory(username="vice-dirigente", roles=[Role.DIRECTOR])
-    Delegation.objects.create(user=director, deputy=deputy, starts_on=START.date(), ends_on=START.date() + datetime.timedelta(days=10))
+    Delegation.objects.create(user=director, deputy=deputy, starts_on=START.date(),
+                              ends_on=START.date() + datetime.timedelta(days=10))
 
     # A person: the drafter's negotiation task.
     agreement = propose(drafter, director, dgs=[dg_agri, dg_crli])
