@@ -259,6 +259,26 @@ def task_assigned(*, task_key: str, agreement: Agreement, title: str, descriptio
                   compose=compose)
 
 
+def delegation_started(*, delegation) -> list[Notification]:
+    """A deputy named for a period that includes today is told at once of every open task the absent person
+    holds (the same key as the assignment: a deputy already told is not told again)."""
+    from agreements.common import tasks
+
+    held = [t for t in tasks.directory().for_user(delegation.user, Agreement.objects.all(), limit=500)
+            if t.task.owner_id == delegation.user_id]
+
+    def reason():
+        return _("Ricevi questo messaggio come sostituto di %(who)s dal %(from)s al %(to)s.") % {
+            "who": full_name(delegation.user), "from": fmt_date(delegation.starts_on),
+            "to": fmt_date(delegation.ends_on)}
+
+    created = []
+    for item in held:
+        created += task_assigned(task_key=str(item.pk), agreement=item.agreement, title=item.title, description="",
+                                 due=item.due, path=item.url, recipients=[Recipient(delegation.deputy, reason)])
+    return created
+
+
 # --- The digest -------------------------------------------------------------------------------------------------
 
 def digests_send(*, today: datetime.date | None = None) -> int:

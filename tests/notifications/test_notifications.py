@@ -267,3 +267,20 @@ def test_preferences_page_saves_language_and_digest(client, drafter):
     profile = Profile.objects.get(user=drafter)
     assert (profile.language, profile.daily_digest) == ("en", True)
     assert AuditEvent.objects.filter(action="notification_preferences_update", actor=drafter).exists()
+
+
+def test_a_deputy_named_while_tasks_wait_is_told_of_them_once(clock, smtp_settings, smtp_server, drafter, director):
+    from agreements.accounts.services import delegation_create
+
+    agreement = propose(drafter, director)
+    complete(agreement, "negotiate", drafter, confirm=True)  # the approval now waits for the director
+    deputy = UserFactory(username="vice-dirigente", roles=[Role.DIRECTOR])
+    delegation_create(actor=director, user=director, deputy=deputy, starts_on=START.date(),
+                      ends_on=START.date() + datetime.timedelta(days=5))
+    later = UserFactory(username="vice-futuro", roles=[Role.DIRECTOR])  # from next week: not told today
+    delegation_create(actor=director, user=director, deputy=later, starts_on=START.date() + datetime.timedelta(7),
+                      ends_on=START.date() + datetime.timedelta(days=9))
+    relay_all()
+    [mail] = task_mails(smtp_server, deputy.email)
+    assert f"/attivita/{task_of(agreement, 'approve').pk}/" in body(mail) and "sostituto" in body(mail)
+    assert not task_mails(smtp_server, later.email)
