@@ -91,7 +91,7 @@ def write_fields(agreement: Agreement, actor, action: str, values: dict, *, on_b
     return agreement
 
 
-def dgs_without_referent(dgs) -> list:
+def _dgs_without_referent(dgs) -> list:
     """The DGs among `dgs` that no active referent could act for (their consultation would reach nobody)."""
     covered = set(
         Profile.objects.filter(dg__in=dgs, user__is_active=True, user__groups__name=Role.DG_REFERENT)
@@ -154,7 +154,7 @@ def agreement_create(
     if director is not None and director.pk == actor.pk:
         raise ValidationFailed(_("Il dirigente responsabile non può essere chi redige il testo."))
     dgs = list(dgs)
-    orphan_dgs = dgs_without_referent(dgs)
+    orphan_dgs = _dgs_without_referent(dgs)
     if orphan_dgs:
         raise ValidationFailed(
             _("%(dgs)s: nessun referente attivo potrebbe esprimere il parere. Chiedere all'amministratore di "

@@ -45,7 +45,7 @@ def text(response) -> str:
 
 
 @pytest.fixture
-def proposal(clock, drafter, director, dg_agri):
+def proposal(clock, drafter, director, dg_agri, referent_agri):
     return wf.proposal_start(
         actor=drafter, title="Intesa con la Nouvelle-Aquitaine", kind=AgreementKind.INTESA,
         counterpart=CounterpartFactory(name="Région Nouvelle-Aquitaine"), dgs=[dg_agri], director=director,
@@ -110,7 +110,9 @@ def test_page_shows_opinions_parties_signatories_articles_and_audit(client, prop
     assert "Favorevole con osservazioni" in page and "Citare il programma Interreg." in page
     assert "Michele de Pascale, Presidente" in page and "Alain Rousset, Président" in page
     assert "Les Parties coopèrent." in page
-    assert "Proposta creata" in page and "Parere DG espresso" in page
+    # The history in words (agreements/history): who did what, with the opinion's label.
+    assert f"redattore ha creato la proposta {proposal.reference}." in page
+    assert "ha espresso il parere della DG AGRI: Favorevole con osservazioni." in page
     assert "Approvazione dirigente" in page
 
 
@@ -327,7 +329,8 @@ def proposal_data(counterpart, **changes):
     return data
 
 
-def test_new_proposal_starts_the_procedure_with_the_negotiation_task(client, clock, drafter, director, dg_agri):
+def test_new_proposal_starts_the_procedure_with_the_negotiation_task(client, clock, drafter, director, dg_agri,
+                                                                    referent_agri):
     counterpart = CounterpartFactory(name="Commonwealth of Pennsylvania", country="Stati Uniti d'America")
     client.force_login(drafter)
     assert client.get(reverse("agreements:create")).status_code == 200

@@ -241,7 +241,8 @@ def test_four_eyes_the_drafter_cannot_approve_even_as_director(clock, drafter, d
     assert not AuditEvent.objects.filter(agreement=agreement, action="agreement_approve").exists()
 
 
-def test_referent_of_another_dg_cannot_give_the_opinion(clock, drafter, director, dg_agri, referent_crli):
+def test_referent_of_another_dg_cannot_give_the_opinion(clock, drafter, director, dg_agri, referent_agri,
+                                                         referent_crli):
     agreement = propose(drafter, director, dgs=[dg_agri])
     complete(agreement, "negotiate", drafter, confirm=True)
     with pytest.raises(PermissionDeniedError):
