@@ -303,6 +303,7 @@ def agreement_page(user, reference: str) -> dict:
         "articles": list(agreement.articles.all()),
         "renewal_chain": _renewal_chain(user, agreement),
         "history_lines": history.history(agreement, limit=200),
+        "sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
         "non_renewal_deadline": non_renewal_deadline(agreement),
         "reminders": agreement_reminders(agreement),
         # For the documents partial (templates/documents/_versions.html).

@@ -164,3 +164,16 @@ def test_an_approval_names_the_director_not_their_id(clock, named, drafter, dire
     [approval] = [line for line in history(agreement) if line.sentence == "Marco Bassi ha approvato il testo."]
     assert ("approvato da", "—", "Marco Bassi") in approval.changes
     assert ("approvato il", "—", "27/04/2025") in approval.changes
+
+
+def test_the_agreement_page_opens_with_what_came_back_while_in_negotiation(
+    clock, client, named, drafter, director, dg_agri, referent_agri
+):
+    agreement = propose(drafter, director, [dg_agri])
+    rounds(agreement, drafter, director, dg_agri, referent_agri, 1)
+    client.force_login(drafter)
+    page = client.get(f"/accordi/{agreement.reference}/").content.decode()
+    back = page.split('id="h-sent-back"', 1)[1].split("</section>", 1)[0]
+    assert "Marco Bassi" in back and "Rivedere l&#x27;art. 1." in back
+    complete(agreement, "negotiate", drafter, confirm=True)  # agreed again: nothing is "back" any more
+    assert 'id="h-sent-back"' not in client.get(f"/accordi/{agreement.reference}/").content.decode()
