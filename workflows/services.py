@@ -11,10 +11,12 @@ from viewflow.workflow.status import STATUS
 from agreements.common import dates
 from agreements.health.services import heartbeat_record
 from agreements.models import Agreement, ReminderPolicy, RenewalClause, Status
+from agreements.notifications import services as notifications
 from agreements.records import services as records
 
 from . import flows
 from .models import AgreementProcess
+from .selectors import TASKS
 
 
 @transaction.atomic
@@ -83,8 +85,16 @@ def timers_fire_due(today=None) -> int:
     return fired + len(renewed) + expired
 
 
+def unreachable_tasks_report() -> int:
+    """Tell the administrators, once per task, of the open tasks nobody can act on (a referent or holder left)."""
+    with transaction.atomic():
+        return len(notifications.unreachable_tasks_report(open_tasks=TASKS.unreachable()))
+
+
 def timers_job() -> int:
-    """The periodic timers (worker): every due transition, then the heartbeat the health page reads."""
+    """The periodic timers (worker): every due transition, the administrators told of tasks nobody can act on,
+    then the heartbeat the health page reads."""
     fired = timers_fire_due()
+    unreachable_tasks_report()
     heartbeat_record("fire_workflow_timers", fired=fired)
     return fired

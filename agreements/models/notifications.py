@@ -11,10 +11,11 @@ class NotificationKind(models.TextChoices):
     DEADLINE = "deadline", _("Scadenza modificata")
     OPINION = "opinion", _("Parere DG espresso")
     PHASE = "phase", _("Cambio di fase")
+    UNREACHABLE = "unreachable", _("Attività che nessuno può svolgere")
 
 
 # Tasks and deadlines reach the person at once whatever they chose: they cannot wait for tomorrow's digest.
-ALWAYS_IMMEDIATE = (NotificationKind.TASK, NotificationKind.DEADLINE)
+ALWAYS_IMMEDIATE = (NotificationKind.TASK, NotificationKind.DEADLINE, NotificationKind.UNREACHABLE)
 
 
 class Notification(models.Model):

@@ -14,7 +14,7 @@ from html import escape
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -276,6 +276,31 @@ def delegation_started(*, delegation) -> list[Notification]:
     for item in held:
         created += task_assigned(task_key=str(item.pk), agreement=item.agreement, title=item.title, description="",
                                  due=item.due, path=item.url, recipients=[Recipient(delegation.deputy, reason)])
+    return created
+
+
+def unreachable_tasks_report(*, open_tasks) -> list[Notification]:
+    """Open tasks nobody can act on (their holder or every referent of their DG left, no one holds the role):
+    every active administrator is told, once per task, with the link to the task and what to do."""
+    admins = list(User.objects.filter(is_active=True).filter(
+        models.Q(groups__name=Role.ADMIN) | models.Q(is_superuser=True)).select_related("profile").distinct())
+    created = []
+    for item in open_tasks:
+        def compose(item=item):
+            ctx = {"ref": item.agreement.reference, "step": item.title}
+            return Message(
+                subject=_("%(ref)s: «%(step)s» non raggiunge nessuno") % ctx,
+                paragraphs=[_("Nessuno può svolgere questa attività (%(holder)s): nominare un referente della DG, "
+                              "riattivare l'utente o assegnare il ruolo, oppure nominare un sostituto.")
+                            % {"holder": item.holder}],
+                path=item.url or agreement_path(item.agreement), link_label=_("Apri l'attività"),
+                facts=[(_("Attività"), str(item.title))],
+            )
+        created += notify(
+            kind=NotificationKind.UNREACHABLE, key=f"unreachable-{item.pk}", agreement=item.agreement,
+            recipients=[Recipient(u, lambda: _("Ricevi questo messaggio come amministratore.")) for u in admins],
+            compose=compose,
+        )
     return created
 
 

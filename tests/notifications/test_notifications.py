@@ -235,6 +235,11 @@ def test_open_tasks_nobody_can_act_on_make_the_health_report_fail(
     with pytest.raises(SystemExit) as exit_:
         call_command("health")
     assert exit_.value.code == 1
+    # The periodic timers job tells the administrators, once per task however often it runs.
+    wf.timers_job()
+    wf.timers_job()
+    [told] = OutboxMessage.objects.filter(message_id__startswith="<notification-unreachable-")
+    assert told.to == [admin_user.email] and agreement.reference in told.subject
     client.force_login(admin_user)
     page = client.get("/promemoria/salute/")
     assert page.status_code == 503
