@@ -269,6 +269,23 @@ def history_csv_rows(lines: list[HistoryLine]) -> list[list[str]]:
     return rows
 
 
+def history_html(agreement: Agreement, lines: list[HistoryLine]) -> str:
+    """The history as a printable page, oldest first (the dossier's order)."""
+    from django.template.loader import render_to_string
+
+    from agreements.common import dates
+
+    return render_to_string("history/print.html", {"agreement": agreement, "lines": list(reversed(lines)),
+                                                   "today": dates.today()})
+
+
+def history_pdf(agreement: Agreement, lines: list[HistoryLine]) -> bytes:
+    """The printable history as PDF, through LibreOffice (agreements.documents.pdf)."""
+    from agreements.documents.pdf import soffice_convert
+
+    return soffice_convert(history_html(agreement, lines).encode(), suffix=".html", to="pdf:writer_web_pdf_Export")
+
+
 # --- What came back to the drafter ------------------------------------------------------------------------------
 
 @dataclass

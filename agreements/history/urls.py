@@ -7,4 +7,5 @@ app_name = "history"
 urlpatterns = [
     path("<str:reference>/", views.history_page, name="page"),
     path("<str:reference>/storico.csv", views.history_csv, name="csv"),
+    path("<str:reference>/storico.pdf", views.history_pdf_download, name="pdf"),
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from agreements.common.access import agreement_for
 
-from .selectors import EVENT_KIND_LABELS, history, history_csv_rows
+from .selectors import EVENT_KIND_LABELS, history, history_csv_rows, history_pdf
 
 
 def _kind(request) -> str:
@@ -34,4 +34,13 @@ def history_csv(request, reference):
     response.write("\ufeff")  # so spreadsheet programs read UTF-8
     writer = csv.writer(response, delimiter=";")
     writer.writerows(history_csv_rows(history(agreement, _kind(request) or None)))
+    return response
+
+
+@login_required
+def history_pdf_download(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    data = history_pdf(agreement, history(agreement, _kind(request) or None))
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="storico-{agreement.reference}.pdf"'
     return response

@@ -177,3 +177,18 @@ def test_the_agreement_page_opens_with_what_came_back_while_in_negotiation(
     assert "Marco Bassi" in back and "Rivedere l&#x27;art. 1." in back
     complete(agreement, "negotiate", drafter, confirm=True)  # agreed again: nothing is "back" any more
     assert 'id="h-sent-back"' not in client.get(f"/accordi/{agreement.reference}/").content.decode()
+
+
+def test_the_history_downloads_as_pdf_for_the_dossier(clock, client, named, drafter, director, dg_agri,
+                                                       referent_agri):
+    from agreements.history.selectors import history_html
+
+    agreement = propose(drafter, director, [dg_agri])
+    rounds(agreement, drafter, director, dg_agri, referent_agri, 1)
+    html = history_html(agreement, history(agreement))
+    assert html.index("ha creato la proposta") < html.index("Marco Bassi ha rinviato il testo")  # oldest first
+    client.force_login(director)
+    response = client.get(f"/storico/{agreement.reference}/storico.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-") and b"/Type /Page" in response.content.replace(b"/Type/Page",
+                                                                                                 b"/Type /Page")

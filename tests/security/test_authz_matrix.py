@@ -107,6 +107,7 @@ EXPECTED = {
     # The history in words and its CSV: whoever sees the agreement.
     "history:page": "login 404 ok ok 404 ok ok ok ok",
     "history:csv": "login 404 ok ok 404 ok ok ok ok",
+    "history:pdf": "login 404 ok ok 404 ok ok ok ok",
     "reminders:calendar POST": "login ok ok ok ok ok ok ok ok",
     # The feed's private key is the credential (no session): whoever holds the URL reads it.
     "reminders:calendar_feed": "ok ok ok ok ok ok ok ok ok",
