@@ -41,7 +41,7 @@ def login(browser, live_server, request):
 
 
 def test_drafter_proposes_finds_it_in_the_register_and_reads_its_page_in_english(
-    login, live_server, drafter, director, dg_agri
+    login, live_server, drafter, director, dg_agri, referent_agri
 ):
     counterpart = CounterpartFactory(name="Région Nouvelle-Aquitaine", country="Francia")
     page = login("redattore")
