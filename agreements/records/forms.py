@@ -2,10 +2,10 @@
 decide what is valid for the agreement, and the views show the services' refusals next to the form."""
 
 from django import forms
-from django.conf.locale import LANG_INFO
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from agreements.common.languages import is_language
 from agreements.common.roles import Role
 from agreements.models import Action, AgreementKind, Counterpart, RenewalClause, Sector, Signatory
 from agreements.records.services import Closure
@@ -20,7 +20,7 @@ class LanguageListField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 100)
-        kwargs.setdefault("help_text", _("Codici ISO 639-1 separati da virgola, per esempio: it, fr"))
+        kwargs.setdefault("help_text", _("Codici ISO 639-1 separati da virgola, per esempio: it, fr, zh"))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -28,7 +28,7 @@ class LanguageListField(forms.CharField):
 
     def to_python(self, value):
         codes = _codes(super().to_python(value) or "")
-        unknown = [code for code in codes if code not in LANG_INFO or len(code) != 2]
+        unknown = [code for code in codes if not is_language(code)]
         if unknown:
             raise forms.ValidationError(
                 _("Codice di lingua sconosciuto: %(codes)s"), params={"codes": ", ".join(unknown)}, code="language"
