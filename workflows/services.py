@@ -20,8 +20,11 @@ from .selectors import TASKS
 
 
 @transaction.atomic
-def proposal_start(*, actor, **fields) -> Agreement:
-    """Step 1: a drafter opens a proposal; its procedure starts with the negotiation task in their inbox."""
+def proposal_start(*, actor, new_counterpart: dict | None = None, **fields) -> Agreement:
+    """Step 1: a drafter opens a proposal; its procedure starts with the negotiation task in their inbox. A new
+    counterpart entered with the proposal is created in the same transaction (refused as a likely duplicate)."""
+    if new_counterpart:
+        fields["counterpart"] = records.counterpart_create(actor=actor, **new_counterpart)
     agreement = records.agreement_create(actor=actor, **fields)
     flows.AgreementFlow.start.run(agreement=agreement)
     return agreement

@@ -289,3 +289,14 @@ def test_a_deputy_named_while_tasks_wait_is_told_of_them_once(clock, smtp_settin
     [mail] = task_mails(smtp_server, deputy.email)
     assert f"/attivita/{task_of(agreement, 'approve').pk}/" in body(mail) and "sostituto" in body(mail)
     assert not task_mails(smtp_server, later.email)
+
+
+def test_a_dg_without_referent_cannot_be_added_by_an_edit_either(drafter, director, dg_agri, dg_crli, referent_agri):
+    from agreements.records.services import agreement_update
+
+    agreement = propose(drafter, director, dgs=[dg_agri])
+    with pytest.raises(ServiceError) as refused:
+        agreement_update(agreement=agreement, actor=drafter, expected_version=agreement.version,
+                         dgs=[dg_agri, dg_crli])
+    assert "DG CRLI" in str(refused.value)
+    assert list(agreement.dgs.all()) == [dg_agri]
