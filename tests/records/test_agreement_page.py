@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -368,7 +369,8 @@ def test_proposal_form_errors_are_next_to_their_fields(client, drafter):
     for name in ("kind", "title", "counterpart"):
         assert f'id="id_{name}_error"' in page
         control = re.search(rf'<(?:input|select)[^>]*\bid="id_{name}"[^>]*>', page).group(0)
-        assert f'aria-describedby="id_{name}_error"' in control and 'aria-invalid="true"' in control
+        described_by = re.search(r'aria-describedby="([^"]*)"', control).group(1).split()
+        assert f"id_{name}_error" in described_by and 'aria-invalid="true"' in control
     assert not Agreement.objects.exists()
 
 
@@ -389,3 +391,17 @@ def test_page_lists_document_versions_and_reminders(client, proposal, drafter):
     page = text(client.get(page_url(proposal)))
     assert "Testo revisionato (caricato)" in page and "testo-rivisto.docx" in page
     assert "Scadenza parere DG" in page and "14/03/2026" in page
+
+
+def test_amounts_phases_and_local_names_read_as_the_office_writes_them(client, drafter):
+    from agreements.templatetags.intese import euro, status_label
+
+    assert euro(Decimal("15000")) == "15.000,00 €"
+    assert status_label("negotiation") == "Negoziazione testo"
+    agreement = InForceAgreementFactory(estimated_cost=Decimal("15000"))
+    agreement.counterpart.name_local = agreement.counterpart.name
+    agreement.counterpart.save()
+    client.force_login(drafter)
+    page = client.get(f"/accordi/{agreement.reference}/").content.decode()
+    assert "15.000,00 €" in page
+    assert f"{agreement.counterpart.name} ({agreement.counterpart.name})" not in page
