@@ -69,6 +69,7 @@ from .models import (  # noqa: E402
     Heartbeat,
     Indicator,
     IndicatorActual,
+    Notification,
     Objective,
     Opinion,
     OutboxMessage,
@@ -127,9 +128,16 @@ class IndicatorAdmin(admin.ModelAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "dg")
-    list_filter = ("dg",)
+    list_display = ("user", "dg", "language", "daily_digest")
+    list_filter = ("dg", "language", "daily_digest")
     search_fields = ("user__username", "user__last_name")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "kind", "subject", "read_at", "digest_pending")
+    list_filter = ("kind", "digest_pending")
+    search_fields = ("user__username", "subject")
 
 
 @admin.register(Delegation)

@@ -56,6 +56,8 @@ app.conf.update(
         "scan-reminders-hourly": {"task": enqueue.SCAN_REMINDERS, "schedule": crontab(minute=5)},
         "relay-outbox": {"task": enqueue.RELAY_OUTBOX, "schedule": 60.0},
         "fire-workflow-timers": {"task": enqueue.FIRE_WORKFLOW_TIMERS, "schedule": 300.0},
+        # The day's digest of information messages: the first run of the day sends it, the others find nothing.
+        "send-digests": {"task": enqueue.SEND_DIGESTS, "schedule": crontab(minute=20, hour="7-23")},
     },
 )
 app.autodiscover_tasks(["worker"])

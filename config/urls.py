@@ -10,6 +10,8 @@ from agreements.accounts.security import LockoutAdminAuthenticationForm, LoginVi
 from agreements.documents import urls as documents_urls
 from agreements.exports import urls as exports_urls
 from agreements.health import urls as health_urls
+from agreements.history import urls as history_urls
+from agreements.notifications import urls as notifications_urls
 from agreements.outbox import urls as outbox_urls
 from agreements.plan import urls as plan_urls
 from agreements.records import urls as records_urls
@@ -32,6 +34,8 @@ urlpatterns = [
     path("promemoria/", include((
         reminders_urls.urlpatterns + outbox_urls.urlpatterns + health_urls.urlpatterns, "reminders"))),
     path("piano/", include(plan_urls)),
+    path("notifiche/", include(notifications_urls)),
+    path("storico/", include(history_urls)),
     path("esportazioni/", include(exports_urls)),
     path("api/", api.urls),
     path("", include((workflows_urls.process_urlpatterns + records_urls.urlpatterns, "agreements"))),

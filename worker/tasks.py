@@ -1,7 +1,8 @@
 """Celery tasks: each one call into a service, idempotent, registered under the names that
 agreements.common.enqueue and the beat schedule (config/celery.py) use.
 
-The beat runs the scan hourly, the relay every minute, the timers every five minutes. Running any of them twice,
+The beat runs the scan hourly, the relay every minute, the timers every five minutes, the daily digests
+hourly from 7 to 23 (the first run of a day sends them). Running any of them twice,
 or on two workers at once, has the effect of running it once.
 """
 
@@ -9,6 +10,7 @@ from celery import shared_task
 
 from agreements.common import enqueue
 from agreements.documents.services import pdf_convert_job
+from agreements.notifications.services import digests_job
 from agreements.outbox.services import relay_job
 from agreements.reminders.services import scan_job
 from workflows.services import timers_job
@@ -32,3 +34,8 @@ def fire_workflow_timers():
 @shared_task(name=enqueue.CONVERT_TO_PDF, acks_late=True)
 def convert_to_pdf(version_id: int, user_id: int):
     return pdf_convert_job(version_id=version_id, user_id=user_id)
+
+
+@shared_task(name=enqueue.SEND_DIGESTS, acks_late=True)
+def send_digests():
+    return digests_job()

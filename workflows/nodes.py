@@ -4,10 +4,11 @@ from django.urls import path
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.nodes.view import ViewActivation
 
 from agreements.common import rules
 
-from . import permissions
+from . import assignments, permissions
 from .views import StepView, step_view_wrapper
 
 
@@ -36,13 +37,26 @@ class SplitEach(flow.Split):
         return self
 
 
+class StepActivation(ViewActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        """Viewflow creates the task (and assigns it); then, in the same transaction, everyone it reaches is told.
+        The one place where tasks notify: every Step node, whatever its name, goes through here."""
+        activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        assignments.task_created(activation.task)
+        return activation
+
+
 class Step(flow.View):
     """A human step of the procedure: a form whose cleaned data goes to one agreements service.
 
     `rule` names the row of the procedure's rule table (agreements/common/rules.py) the step applies;
     `roles` may hold the task; `per_dg` tasks belong to the DG in task.data and any referent of that DG may act.
-    Who may act is decided by workflows.permissions, for Viewflow's own pages and ours alike.
+    Who may act is decided by workflows.permissions, for Viewflow's own pages and ours alike. Creating its task
+    tells the people it reaches (StepActivation, workflows.assignments).
     """
+
+    activation_class = StepActivation
 
     def __init__(self, form_class, *, service, roles, per_dg=False, rule=None):
         super().__init__(StepView.as_view(form_class=form_class))

@@ -3,8 +3,7 @@
 `TASKS` is the task directory the pages of `agreements` read through (agreements.common.tasks), registered at
 start-up by workflows.apps."""
 
-import datetime
-
+from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,15 +12,17 @@ from viewflow.workflow.status import STATUS
 from agreements.common import dates
 from agreements.common.roles import ROLE_LABELS, Role, has_role, user_dg_id
 from agreements.common.tasks import OpenTask
-from agreements.models import Agreement, Delegation, Opinion
+from agreements.models import Agreement, Delegation, Opinion, Profile
 from agreements.records.selectors import person_name
 
+from .deadlines import task_due_date
 from .flows import AgreementFlow
 from .models import AgreementProcess
 from .nodes import Step
 from .permissions import may_act
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+User = get_user_model()
 
 
 def open_tasks() -> QuerySet:
@@ -77,21 +78,6 @@ def task_holder(task) -> str:
     return f"{label} ({dg_name})" if dg_name else label
 
 
-def task_due_date(task, agreement: Agreement, opinions=()) -> datetime.date | None:
-    """The legal deadline of a task, where the procedure sets one: a DG's opinion, the end of the 30-day wait."""
-    node_name = getattr(task.flow_task, "name", "")
-    if node_name == "consult_dg":
-        dg_id = (task.data or {}).get("dg")
-        due = [
-            o.due_date for o in opinions
-            if o.agreement_id == agreement.pk and o.dg_id == dg_id and o.round == agreement.consultation_round
-        ]
-        return due[0] if due else None
-    if node_name == "record_observations" and agreement.notice_government_date and not agreement.needs_full_powers:
-        return dates.observations_last_day(dates.observations_from(agreement))
-    return None
-
-
 def _open_task(task, agreement, opinions, url) -> OpenTask:
     node = task.flow_task
     return OpenTask(
@@ -138,6 +124,37 @@ class ViewflowTaskDirectory:
             "process": reverse("agreement:process_detail", kwargs={"process_pk": process.pk}),
             "chart": reverse("agreement:process_chart", kwargs={"process_pk": process.pk}),
         }
+
+    def unreachable(self) -> list[OpenTask]:
+        """Four queries whatever the number of tasks: the open tasks, the DGs with an active referent, the active
+        people of each role, and today's deputies of the holders."""
+        tasks = list(open_tasks().order_by("created", "pk"))
+        if not tasks:
+            return []
+        referent_dgs = set(Profile.objects.filter(user__is_active=True, user__groups__name=Role.DG_REFERENT)
+                           .values_list("dg_id", flat=True))
+        by_role: dict[str, set] = {}
+        for role, user_id in User.objects.filter(is_active=True).values_list("groups__name", "pk"):
+            by_role.setdefault(role, set()).add(user_id)
+        today = dates.today()
+        deputised = set(Delegation.objects.filter(starts_on__lte=today, ends_on__gte=today, deputy__is_active=True)
+                        .values_list("user_id", flat=True))
+        result = []
+        for task in tasks:
+            node = task.flow_task
+            agreement = agreement_of_task(task)
+            if getattr(node, "per_dg", False):
+                reachable = (task.data or {}).get("dg") in referent_dgs
+            elif task.owner_id:
+                reachable = task.owner.is_active or task.owner_id in deputised
+            else:
+                people = set().union(*(by_role.get(role, set()) for role in getattr(node, "roles", ())))
+                if Role.DIRECTOR in getattr(node, "roles", ()):
+                    people.discard(agreement.drafted_by_id)
+                reachable = bool(people)
+            if not reachable:
+                result.append(_open_task(task, agreement, (), task_url(task)))
+        return result
 
 
 def _node_title(node) -> str:

@@ -11,15 +11,20 @@ from viewflow.workflow.status import STATUS
 from agreements.common import dates
 from agreements.health.services import heartbeat_record
 from agreements.models import Agreement, ReminderPolicy, RenewalClause, Status
+from agreements.notifications import services as notifications
 from agreements.records import services as records
 
 from . import flows
 from .models import AgreementProcess
+from .selectors import TASKS
 
 
 @transaction.atomic
-def proposal_start(*, actor, **fields) -> Agreement:
-    """Step 1: a drafter opens a proposal; its procedure starts with the negotiation task in their inbox."""
+def proposal_start(*, actor, new_counterpart: dict | None = None, **fields) -> Agreement:
+    """Step 1: a drafter opens a proposal; its procedure starts with the negotiation task in their inbox. A new
+    counterpart entered with the proposal is created in the same transaction (refused as a likely duplicate)."""
+    if new_counterpart:
+        fields["counterpart"] = records.counterpart_create(actor=actor, **new_counterpart)
     agreement = records.agreement_create(actor=actor, **fields)
     flows.AgreementFlow.start.run(agreement=agreement)
     return agreement
@@ -83,8 +88,16 @@ def timers_fire_due(today=None) -> int:
     return fired + len(renewed) + expired
 
 
+def unreachable_tasks_report() -> int:
+    """Tell the administrators, once per task, of the open tasks nobody can act on (a referent or holder left)."""
+    with transaction.atomic():
+        return len(notifications.unreachable_tasks_report(open_tasks=TASKS.unreachable()))
+
+
 def timers_job() -> int:
-    """The periodic timers (worker): every due transition, then the heartbeat the health page reads."""
+    """The periodic timers (worker): every due transition, the administrators told of tasks nobody can act on,
+    then the heartbeat the health page reads."""
     fired = timers_fire_due()
+    unreachable_tasks_report()
     heartbeat_record("fire_workflow_timers", fired=fired)
     return fired

@@ -15,7 +15,7 @@ from viewflow.workflow.status import STATUS
 from agreements.common.access import can_see
 from agreements.common.errors import ServiceError
 from agreements.common.links import agreement_path
-from agreements.records.selectors import observations_wait
+from agreements.records.selectors import observations_wait, task_context
 
 from .completion import task_complete
 from .permissions import agreement_of, principal_for
@@ -38,6 +38,7 @@ class StepView(FormView):
                        wait=observations_wait(self.agreement) if self.task.flow_task.name == "record_observations"
                        else None,
                        on_behalf_of=self.principal if self.principal.pk != self.request.user.pk else None)
+        context.update(task_context(self.agreement))  # the text, documents, opinions and remarks it is about
         return context
 
     def form_valid(self, form):

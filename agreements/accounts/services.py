@@ -10,10 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agreements.common import dates
 from agreements.common.audit import audit_record
 from agreements.common.errors import PermissionDeniedError, ServiceError
 from agreements.common.roles import Role, has_role, user_roles
 from agreements.models import Delegation, UserToken
+from agreements.notifications import services as notifications
 
 
 def _check(*, user, actor):
@@ -72,4 +74,6 @@ def delegation_create(*, actor, user, deputy, starts_on: datetime.date, ends_on:
     audit_record(actor=actor, action="delegation_create",
                  detail={"user": user.get_username(), "deputy": deputy.get_username(),
                          "starts_on": starts_on, "ends_on": ends_on})
+    if starts_on <= dates.today() <= ends_on:  # away from today: the deputy is told of the tasks waiting
+        notifications.delegation_started(delegation=delegation)
     return delegation

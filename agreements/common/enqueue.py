@@ -13,6 +13,7 @@ RELAY_OUTBOX = "intese.relay_outbox"
 CONVERT_TO_PDF = "intese.convert_to_pdf"
 SCAN_REMINDERS = "intese.scan_reminders"
 FIRE_WORKFLOW_TIMERS = "intese.fire_workflow_timers"
+SEND_DIGESTS = "intese.send_digests"
 
 
 def send_now(name: str, *args, connection=None, **options):

@@ -54,6 +54,10 @@ class TaskDirectory(Protocol):
     def process_links(self, agreement) -> dict:
         """Links to the console for the agreement's latest process: {"process": url, "chart": url}."""
 
+    def unreachable(self) -> list[OpenTask]:
+        """Open human tasks that no active person (administrators aside) can act on: the holder left, the DG has no
+        active referent, or nobody holds the step's role."""
+
 
 _directory: TaskDirectory | None = None
 

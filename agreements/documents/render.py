@@ -38,6 +38,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from agreements.common import dates
 from agreements.common.errors import ServiceError
+from agreements.common.languages import language_name
 from agreements.models import (
     Agreement,
     AgreementKind,
@@ -280,7 +281,10 @@ def italian_list(items) -> str:
 
 
 def language_names(code: str) -> tuple[str, str]:
-    return LANGUAGES.get(code, (code, code))
+    """(Italian name, name in the language itself); beyond the table, the ISO 639 names pycountry ships."""
+    if code in LANGUAGES:
+        return LANGUAGES[code]
+    return language_name(code, "it"), language_name(code, code)
 
 
 def _present(values: dict) -> dict:

@@ -1,10 +1,12 @@
-"""What the health page and `manage.py health` report: the periodic jobs and the outbox incidents."""
+"""What the health page and `manage.py health` report: the periodic jobs, the outbox incidents, and the open
+tasks nobody can act on (each makes the report unhealthy)."""
 
 import datetime
 
 from django.db.models import Count
 from django.utils import timezone
 
+from agreements.common import tasks
 from agreements.models import Heartbeat, OutboxMessage
 
 from .services import HEARTBEATS
@@ -27,4 +29,6 @@ def health_report(now: datetime.datetime | None = None) -> dict:
     counts = dict(
         OutboxMessage.objects.exclude(state=OutboxMessage.State.SENT).values_list("state").annotate(n=Count("id"))
     )
-    return {"jobs": jobs, "ok": not any(j["stale"] for j in jobs), "outbox": counts}
+    orphans = tasks.directory().unreachable()
+    return {"jobs": jobs, "ok": not any(j["stale"] for j in jobs) and not orphans, "outbox": counts,
+            "unreachable_tasks": orphans}

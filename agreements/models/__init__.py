@@ -13,11 +13,13 @@ from .agreement import (
 )
 from .audit import AuditEvent
 from .documents import DocumentTemplate, DocumentVersion
+from .notifications import ALWAYS_IMMEDIATE, Notification, NotificationKind
 from .people import Delegation, Profile, UserToken
 from .plan import Action, Indicator, IndicatorActual, Objective, Sector
 from .reminders import Heartbeat, OutboxMessage, Reminder, ReminderKind, ReminderPolicy
 
 __all__ = [
+    "ALWAYS_IMMEDIATE",
     "Action",
     "Agreement",
     "AgreementKind",
@@ -31,6 +33,8 @@ __all__ = [
     "Heartbeat",
     "Indicator",
     "IndicatorActual",
+    "Notification",
+    "NotificationKind",
     "Objective",
     "Opinion",
     "OpinionKind",

@@ -16,6 +16,15 @@ class Profile(models.Model):
         Sector, on_delete=models.PROTECT, null=True, blank=True, related_name="referents",
         verbose_name=_("DG di appartenenza"),
     )
+    language = models.CharField(
+        _("lingua dei messaggi"), max_length=8, choices=settings.LANGUAGES, default="it",
+        help_text=_("La lingua delle e-mail che ricevi."),
+    )
+    daily_digest = models.BooleanField(
+        _("riepilogo giornaliero"), default=False,
+        help_text=_("Ricevi i messaggi informativi (pareri, cambi di fase) in un'unica e-mail al giorno. Le "
+                    "attività da svolgere e le scadenze arrivano comunque subito."),
+    )
 
     class Meta:
         verbose_name = _("profilo")

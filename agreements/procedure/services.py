@@ -24,6 +24,7 @@ from agreements.models.agreement import (
     RatificationForm,
     SignatoryOffice,
 )
+from agreements.notifications import services as notifications
 from agreements.outbox.services import outbox_enqueue
 from agreements.records.services import DGR_NUMBER, check_date_order, locked, require_status, write_fields
 
@@ -143,7 +144,9 @@ def consultation_deadline_set(*, agreement: Agreement, actor, due_date: datetime
     Opinion.objects.filter(
         agreement=agreement, round=agreement.consultation_round, kind=OpinionKind.PENDING
     ).update(due_date=due_date)
-    return write_fields(agreement, actor, "consultation_deadline_set", {}, detail={"due_date": due_date})
+    agreement = write_fields(agreement, actor, "consultation_deadline_set", {}, detail={"due_date": due_date})
+    notifications.deadline_moved(agreement=agreement, due_date=due_date, actor=actor)
+    return agreement
 
 
 @transaction.atomic
@@ -170,6 +173,7 @@ def opinion_give(*, agreement: Agreement, dg, actor, kind: str, notes: str = "",
         actor=actor, on_behalf_of=on_behalf_of, agreement=agreement, action="opinion_give",
         changes={"opinion": [OpinionKind.PENDING, kind]}, detail={"dg": dg.name, "notes": notes.strip()},
     )
+    notifications.opinion_given(opinion=opinion, actor=actor)
     return opinion
 
 

@@ -2,12 +2,12 @@
 decide what is valid for the agreement, and the views show the services' refusals next to the form."""
 
 from django import forms
-from django.conf.locale import LANG_INFO
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from agreements.common.languages import country_choices, is_language
 from agreements.common.roles import Role
-from agreements.models import Action, AgreementKind, Counterpart, RenewalClause, Sector, Signatory
+from agreements.models import Action, AgreementKind, Counterpart, CounterpartType, RenewalClause, Sector, Signatory
 from agreements.records.services import Closure
 
 
@@ -20,7 +20,7 @@ class LanguageListField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 100)
-        kwargs.setdefault("help_text", _("Codici ISO 639-1 separati da virgola, per esempio: it, fr"))
+        kwargs.setdefault("help_text", _("Codici ISO 639-1 separati da virgola, per esempio: it, fr, zh"))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -28,7 +28,7 @@ class LanguageListField(forms.CharField):
 
     def to_python(self, value):
         codes = _codes(super().to_python(value) or "")
-        unknown = [code for code in codes if code not in LANG_INFO or len(code) != 2]
+        unknown = [code for code in codes if not is_language(code)]
         if unknown:
             raise forms.ValidationError(
                 _("Codice di lingua sconosciuto: %(codes)s"), params={"codes": ", ".join(unknown)}, code="language"
@@ -107,9 +107,59 @@ class RecordFieldsForm(forms.Form):
 
 
 class ProposalForm(RecordFieldsForm):
-    kind = forms.ChoiceField(label=_("Tipo"), choices=AgreementKind.choices)
+    """A proposal; its counterpart is chosen from the list or entered here (created with the proposal, with a
+    duplicate check: a similar name in the same country needs `new_counterpart_confirm`)."""
 
-    field_order = ["kind", "title", "counterpart"]
+    kind = forms.ChoiceField(label=_("Tipo"), choices=AgreementKind.choices)
+    new_counterpart_name = forms.CharField(
+        label=_("Nuova controparte: denominazione"), max_length=200, required=False,
+        help_text=_("Solo se la controparte non è nell'elenco."),
+    )
+    new_counterpart_name_local = forms.CharField(
+        label=_("Nuova controparte: denominazione in lingua originale"), max_length=200, required=False,
+        help_text=_("Se diversa dalla denominazione."),
+    )
+    new_counterpart_country = forms.ChoiceField(label=_("Nuova controparte: Paese"), required=False, choices=())
+    new_counterpart_type = forms.ChoiceField(
+        label=_("Nuova controparte: tipo"), required=False, choices=[("", "—"), *CounterpartType.choices],
+        help_text=_("Ente territoriale (regione, Stato federato, provincia, città) o Stato sovrano."),
+    )
+    new_counterpart_confirm = forms.BooleanField(
+        label=_("È un ente diverso da quelli simili già registrati"), required=False,
+    )
+
+    field_order = ["kind", "title", "counterpart", "new_counterpart_name", "new_counterpart_name_local",
+                   "new_counterpart_country", "new_counterpart_type", "new_counterpart_confirm"]
+
+    NEW = ("new_counterpart_name", "new_counterpart_name_local", "new_counterpart_country", "new_counterpart_type",
+           "new_counterpart_confirm")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["counterpart"].required = False
+        self.fields["counterpart"].help_text = _("Oppure inserire una nuova controparte qui sotto.")
+        self.fields["new_counterpart_country"].choices = [("", "—"), *country_choices()]
+
+    def clean(self):
+        data = super().clean()
+        new = {name: data.pop(name, None) for name in self.NEW}
+        if data.get("counterpart") and new["new_counterpart_name"]:
+            self.add_error("new_counterpart_name", _("Scegliere la controparte dall'elenco oppure inserirne una "
+                                                     "nuova, non entrambe."))
+        elif not data.get("counterpart"):
+            if not new["new_counterpart_name"]:
+                self.add_error("counterpart", _("Scegliere la controparte o inserirne una nuova."))
+            else:
+                for name in ("new_counterpart_country", "new_counterpart_type"):
+                    if not new[name]:
+                        self.add_error(name, _("Obbligatorio per una nuova controparte."))
+                data.pop("counterpart", None)
+                data["new_counterpart"] = {
+                    "name": new["new_counterpart_name"], "name_local": new["new_counterpart_name_local"] or "",
+                    "country_code": new["new_counterpart_country"] or "", "type": new["new_counterpart_type"] or "",
+                    "allow_similar": bool(new["new_counterpart_confirm"]),
+                }
+        return data
 
 
 class AgreementEditForm(RecordFieldsForm):

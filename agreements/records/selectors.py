@@ -20,6 +20,7 @@ from agreements.common.rules import Rule, rule_for
 from agreements.common.statuses import ENDED_STATUSES, FINAL_STATUSES, OPEN_STATUSES, STOPPED_STATUSES
 from agreements.common.tasks import OpenTask
 from agreements.documents.selectors import WRITER_ROLES, versions_for
+from agreements.history import selectors as history
 from agreements.models import (
     Action,
     Agreement,
@@ -478,7 +479,8 @@ def agreement_page(user, reference: str) -> dict:
         "counterpart_signatories": [s for s in signatories if s.side == Signatory.Side.COUNTERPART],
         "articles": list(agreement.articles.all()),
         "renewal_chain": _renewal_chain(user, agreement),
-        "audit_lines": _audit_lines(agreement),
+        "history_lines": history.history(agreement, limit=200),
+        "sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
         "non_renewal_deadline": non_renewal_deadline(agreement),
         "tacit_extension_pending": tacit_extension_pending(agreement),
         "reminders": agreement_reminders(agreement),
@@ -592,3 +594,52 @@ def dashboard_data(user, today: datetime.date | None = None) -> dict:
         data["failed_count"] = failed.count()
         data["failed_emails"] = list(failed.select_related("agreement").order_by("-created_at")[:20])
     return data
+
+
+# --- What a task page shows beside its form ----------------------------------------------------------------
+
+
+@dataclass
+class OpinionRound:
+    number: int
+    opinions: list
+
+
+def task_context(agreement: Agreement) -> dict:
+    """What a person needs to decide a step from its page alone: the text in its languages side by side, the
+    latest version of each document (with its PDF), the DG opinions of every round with their notes, the
+    earlier remarks of the director, the DGs and the government, the deadlines, and what came back after a
+    send-back. A fixed number of queries, whatever the rounds, events or versions."""
+    opinions = list(agreement.opinions.select_related("dg", "given_by").order_by("-round", "dg__name"))
+    rounds: dict[int, list] = {}
+    for opinion in opinions:
+        rounds.setdefault(opinion.round, []).append(opinion)
+    versions = versions_for(agreement)
+    pdfs = {v.derived_from_id: v for v in versions if v.source == "pdf"}
+    latest, seen = [], set()
+    for version in versions:  # by type, newest first: the first of each type
+        if version.source == "pdf" or version.doc_type in seen:
+            continue
+        seen.add(version.doc_type)
+        version.pdf = pdfs.get(version.pk)
+        latest.append(version)
+    consultation_due, _closed = _consultation_dates(agreement, opinions)
+    deadlines = []
+    if agreement.status == Status.CONSULTATION and consultation_due:
+        deadlines.append((_("Pareri DG entro il"), consultation_due))
+    if agreement.notice_government_date and not agreement.observations_outcome:
+        deadlines.append((_("Fine dell'attesa delle osservazioni"),
+                          dates.observations_last_day(agreement.notice_government_date)))
+    if agreement.end_date:
+        deadlines.append((_("Scadenza dell'accordo"), agreement.end_date))
+    if non_renewal_deadline(agreement):
+        deadlines.append((_("Ultimo giorno per la disdetta"), non_renewal_deadline(agreement)))
+    return {
+        "context_articles": list(agreement.articles.all()),
+        "context_languages": list(agreement.languages or []),
+        "context_documents": latest,
+        "context_rounds": [OpinionRound(n, items) for n, items in sorted(rounds.items(), reverse=True)],
+        "context_remarks": history.earlier_remarks(agreement),
+        "context_deadlines": deadlines,
+        "context_sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
+    }

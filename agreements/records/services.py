@@ -19,18 +19,23 @@ from agreements.common.audit import audit_record, diff, snapshot
 from agreements.common.errors import InvalidStateError, StaleObjectError
 from agreements.common.errors import ServiceError as ValidationFailed
 from agreements.common.guards import require_role
+from agreements.common.languages import country_name, is_country
 from agreements.common.roles import Role
 from agreements.models import (
     Agreement,
     AgreementKind,
     Article,
     AuditEvent,
+    Counterpart,
+    CounterpartType,
+    Profile,
     ReferenceCounter,
     RenewalClause,
     Signatory,
     Status,
 )
 from agreements.models.agreement import OPEN_STATUSES, REFERENCE_PREFIX
+from agreements.notifications import services as notifications
 from agreements.outbox.services import outbox_enqueue
 
 DGR_NUMBER = re.compile(r"^\d{1,5}/\d{4}$")
@@ -76,15 +81,100 @@ def write_fields(agreement: Agreement, actor, action: str, values: dict, *, on_b
     agreement.version = F("version") + 1
     agreement.save(update_fields=[*values.keys(), "version", "updated_at"])
     agreement.refresh_from_db(fields=["version"])
+    changes = diff(before, snapshot(agreement, values.keys()))
     audit_record(
         actor=actor,
         on_behalf_of=on_behalf_of,
         agreement=agreement,
         action=action,
-        changes=diff(before, snapshot(agreement, values.keys())),
+        changes=changes,
         detail=detail,
     )
+    if "status" in changes:  # every phase change passes here: the drafter and the director are told
+        notifications.phase_changed(agreement=agreement, before=changes["status"][0], after=changes["status"][1],
+                                    actor=actor, version=agreement.version)
     return agreement
+
+
+def _dgs_without_referent(dgs) -> list:
+    """The DGs among `dgs` that no active referent could act for (their consultation would reach nobody)."""
+    covered = set(
+        Profile.objects.filter(dg__in=dgs, user__is_active=True, user__groups__name=Role.DG_REFERENT)
+        .values_list("dg_id", flat=True)
+    )
+    return [dg for dg in dgs if dg.pk not in covered]
+
+
+def _require_referents(dgs) -> None:
+    """Refuse DGs whose consultation would reach nobody, naming them and whom to ask."""
+    orphan_dgs = _dgs_without_referent(dgs)
+    if orphan_dgs:
+        raise ValidationFailed(
+            _("%(dgs)s: nessun referente attivo potrebbe esprimere il parere. Chiedere all'amministratore di "
+              "nominare un referente, oppure togliere la DG dalla proposta.")
+            % {"dgs": ", ".join(dg.name for dg in orphan_dgs)}
+        )
+
+
+SIMILAR_NAME_SCORE = 85  # rapidfuzz token-set ratio from which two names in one country count as the same entity
+
+
+def _plain_name(name: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).replace("-", " ").split())
+
+
+def similar_counterparts(*, name: str, country_code: str, name_local: str = "") -> list[Counterpart]:
+    """Counterparts of the same country whose name (or local name) is close to `name` or `name_local`:
+    "Region de Murcia" finds "Región de Murcia". A read, for the duplicate check and the form."""
+    from rapidfuzz import fuzz
+
+    wanted = [_plain_name(n) for n in (name, name_local) if n and n.strip()]
+    found = []
+    for counterpart in Counterpart.objects.filter(country_code=country_code.upper()).order_by("name"):
+        names = [_plain_name(n) for n in (counterpart.name, counterpart.name_local) if n]
+        if any(fuzz.token_set_ratio(a, b) >= SIMILAR_NAME_SCORE for a in wanted for b in names):
+            found.append(counterpart)
+    return found
+
+
+class DuplicateCounterpartError(ValidationFailed):
+    def __init__(self, message, similar):
+        super().__init__(message)
+        self.similar = similar
+
+
+@transaction.atomic
+def counterpart_create(*, actor, name: str, country_code: str, type: str, name_local: str = "",
+                       language: str = "", allow_similar: bool = False) -> Counterpart:
+    """A drafter enters a new counterpart from the proposal form. Refused when a counterpart of the same country
+    has a similar name (unless the drafter confirms it is a different one); an equal name is always refused."""
+    require_role(actor, Role.DRAFTER)
+    name, name_local, code = name.strip(), name_local.strip(), country_code.strip().upper()
+    if not name:
+        raise ValidationFailed(_("Indicare la denominazione della controparte."))
+    if not is_country(code):
+        raise ValidationFailed(_("Paese sconosciuto: %(code)s") % {"code": code})
+    if type not in CounterpartType.values:
+        raise ValidationFailed(_("Tipo di controparte sconosciuto."))
+    if Counterpart.objects.filter(name__iexact=name).exists():
+        raise DuplicateCounterpartError(_("La controparte «%(name)s» esiste già: sceglierla dall'elenco.")
+                                        % {"name": name}, [])
+    similar = similar_counterparts(name=name, country_code=code, name_local=name_local)
+    if similar and not allow_similar:
+        raise DuplicateCounterpartError(
+            _("Nello stesso Paese esiste già una controparte simile: %(names)s. Sceglierla dall'elenco oppure "
+              "confermare che è un ente diverso.") % {"names": ", ".join(c.name for c in similar)}, similar)
+    counterpart = Counterpart.objects.create(
+        name=name, name_local=name_local if name_local != name else "", country=country_name(code),
+        country_code=code, type=type, language=language,
+    )
+    audit_record(actor=actor, action="counterpart_create",
+                 detail={"counterpart": counterpart.name, "country_code": code,
+                         "similar_confirmed": [c.name for c in similar]})
+    return counterpart
 
 
 def next_reference(kind: str, year: int) -> str:
@@ -153,6 +243,8 @@ def agreement_create(
         raise ValidationFailed(_("I giorni per il parere DG devono essere tra 1 e 120."))
     if director is not None and director.pk == actor.pk:
         raise ValidationFailed(_("Il dirigente responsabile non può essere chi redige il testo."))
+    dgs = list(dgs)
+    _require_referents(dgs)
     agreement = Agreement.objects.create(
         reference=next_reference(kind, year or dates.today().year),
         title=title.strip(),
@@ -198,6 +290,9 @@ def agreement_update(*, agreement: Agreement, actor, expected_version: int, **va
     if agreement.status not in OPEN_STATUSES and agreement.status != Status.IN_FORCE:
         raise InvalidStateError(_("Un accordo chiuso non si modifica."))
     relations = {name: values.pop(name) for name in ("dgs", "plan_actions") if name in values}
+    if "dgs" in relations:  # a DG added now must have someone to give its opinion
+        current = set(agreement.dgs.values_list("pk", flat=True))
+        _require_referents([dg for dg in relations["dgs"] if dg.pk not in current])
     detail = {}
     for name, items in relations.items():
         before = sorted(getattr(agreement, name).values_list("pk", flat=True))

@@ -20,3 +20,19 @@ def has_role(user, role: str) -> bool:
 
 
 register.filter("person", person_name)
+
+
+@register.filter
+def euro(amount) -> str:
+    """An amount as the office writes it: 15.000,00 €."""
+    from agreements.documents.render import euro as as_euro
+
+    return as_euro(amount)
+
+
+@register.filter
+def status_label(code: str) -> str:
+    """A phase by its label ("Negoziazione testo"), not its code."""
+    from agreements.models import Status
+
+    return str(Status(code).label) if code in Status.values else code

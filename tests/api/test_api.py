@@ -177,6 +177,8 @@ def test_plan_and_indicators(client, drafter, plan_referent_agri, register_agree
 
 @pytest.fixture
 def proposal(plan_dg_agri, plan_dg_crli):
+    referent(plan_dg_agri, "referente-agri")  # each DG of a proposal needs an active referent
+    referent(plan_dg_crli, "referente-crli")
     CounterpartFactory(name="Québec", country="Canada", country_code="CA", type="federated_state")
     return {"title": "Intesa con il Québec", "kind": "intesa", "counterpart": "Québec",
             "dgs": ["dg-agri", "dg-crli"], "plan_actions": [8], "languages": ["it", "fr"],

@@ -68,7 +68,7 @@ def test_beat_task_names_are_registered_tasks():
 
     app.loader.import_default_modules()
     assert {entry["task"] for entry in app.conf.beat_schedule.values()} == {
-        "intese.scan_reminders", "intese.relay_outbox", "intese.fire_workflow_timers"}
+        "intese.scan_reminders", "intese.relay_outbox", "intese.fire_workflow_timers", "intese.send_digests"}
     assert all(entry["task"] in app.tasks for entry in app.conf.beat_schedule.values())
 
 
@@ -183,7 +183,8 @@ def test_redis_stopped_saves_and_approvals_work_and_the_mail_follows(fresh_kicks
         editable.refresh_from_db()
         assert editable.title == "Intesa rivista 199"
         assert all(a.status == Status.GIUNTA for a in type(editable).objects.filter(pk__in=[x.pk for x in to_approve]))
-        assert OutboxMessage.objects.filter(state=State.QUEUED).count() == 50
+        # 20 reminders + 10 notices + one phase-change e-mail to the drafter per approval
+        assert OutboxMessage.objects.filter(state=State.QUEUED).count() == 70
         assert smtp_server.messages == []
 
         # a half-open broker (accepts, never answers) does not hold a web request for more than 5 seconds
@@ -216,7 +217,7 @@ def test_redis_stopped_saves_and_approvals_work_and_the_mail_follows(fresh_kicks
             time.sleep(3)
         assert all_sent()
         ids = smtp_server.handler.message_ids()
-        assert len(ids) == 50 and set(ids.values()) == {1}
+        assert len(ids) == 70 and set(ids.values()) == {1}
     finally:
         for server in servers:
             server.stop()

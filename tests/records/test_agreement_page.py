@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -45,7 +46,7 @@ def text(response) -> str:
 
 
 @pytest.fixture
-def proposal(clock, drafter, director, dg_agri):
+def proposal(clock, drafter, director, dg_agri, referent_agri):
     """A proposal past the initial informativa to the Assembly, at the negotiation."""
     return through_start(wf.proposal_start(
         actor=drafter, title="Intesa con la Nouvelle-Aquitaine", kind=AgreementKind.INTESA,
@@ -111,7 +112,9 @@ def test_page_shows_opinions_parties_signatories_articles_and_audit(client, prop
     assert "Favorevole con osservazioni" in page and "Citare il programma Interreg." in page
     assert "Michele de Pascale, Presidente" in page and "Alain Rousset, Président" in page
     assert "Les Parties coopèrent." in page
-    assert "Proposta creata" in page and "Parere DG espresso" in page
+    # The history in words (agreements/history): who did what, with the opinion's label.
+    assert f"redattore ha creato la proposta {proposal.reference}." in page
+    assert "ha espresso il parere della DG AGRI: Favorevole con osservazioni." in page
     assert "Approvazione dirigente" in page
 
 
@@ -336,7 +339,8 @@ def proposal_data(counterpart, **changes):
 
 
 def test_new_proposal_starts_the_procedure_with_the_initial_informativa_to_the_assembly(client, clock, drafter,
-                                                                                          director, dg_agri):
+                                                                                          director, dg_agri,
+                                                                                          referent_agri):
     counterpart = CounterpartFactory(name="Commonwealth of Pennsylvania", country="Stati Uniti d'America")
     client.force_login(drafter)
     assert client.get(reverse("agreements:create")).status_code == 200
@@ -375,7 +379,8 @@ def test_proposal_form_errors_are_next_to_their_fields(client, drafter):
     for name in ("kind", "title", "counterpart"):
         assert f'id="id_{name}_error"' in page
         control = re.search(rf'<(?:input|select)[^>]*\bid="id_{name}"[^>]*>', page).group(0)
-        assert f'aria-describedby="id_{name}_error"' in control and 'aria-invalid="true"' in control
+        described_by = re.search(r'aria-describedby="([^"]*)"', control).group(1).split()
+        assert f"id_{name}_error" in described_by and 'aria-invalid="true"' in control
     assert not Agreement.objects.exists()
 
 
@@ -396,3 +401,17 @@ def test_page_lists_document_versions_and_reminders(client, proposal, drafter):
     page = text(client.get(page_url(proposal)))
     assert "Testo revisionato (caricato)" in page and "testo-rivisto.docx" in page
     assert "Scadenza parere DG" in page and "14/03/2026" in page
+
+
+def test_amounts_phases_and_local_names_read_as_the_office_writes_them(client, drafter):
+    from agreements.templatetags.intese import euro, status_label
+
+    assert euro(Decimal("15000")) == "15.000,00 €"
+    assert status_label("negotiation") == "Negoziazione testo"
+    agreement = InForceAgreementFactory(estimated_cost=Decimal("15000"))
+    agreement.counterpart.name_local = agreement.counterpart.name
+    agreement.counterpart.save()
+    client.force_login(drafter)
+    page = client.get(f"/accordi/{agreement.reference}/").content.decode()
+    assert "15.000,00 €" in page
+    assert f"{agreement.counterpart.name} ({agreement.counterpart.name})" not in page

@@ -41,7 +41,7 @@ def login(browser, live_server, request):
 
 
 def test_drafter_proposes_finds_it_in_the_register_and_reads_its_page_in_english(
-    login, live_server, drafter, director, dg_agri
+    login, live_server, drafter, director, dg_agri, referent_agri
 ):
     counterpart = CounterpartFactory(name="Région Nouvelle-Aquitaine", country="Francia")
     page = login("redattore")
@@ -93,7 +93,8 @@ def test_drafter_proposes_finds_it_in_the_register_and_reads_its_page_in_english
     assert page.locator("h1").inner_text() == "Registro degli accordi"
 
 
-def test_a_dg_referent_does_not_see_another_dgs_agreement(login, live_server, drafter, dg_agri, dg_crli, referent_agri):
+def test_a_dg_referent_does_not_see_another_dgs_agreement(login, live_server, drafter, dg_agri, dg_crli, referent_agri,
+                                                         referent_crli):
     mine = agreement_create(actor=drafter, title="Intesa con la Catalogna", kind=AgreementKind.INTESA,
                             counterpart=CounterpartFactory(name="Generalitat de Catalunya"), dgs=[dg_agri])
     other = agreement_create(actor=drafter, title="Intesa con la Pennsylvania", kind=AgreementKind.INTESA,

@@ -57,7 +57,7 @@ def test_drafter_sees_the_negotiation_task_of_their_new_proposal(client, clock, 
 
 
 def test_referent_sees_their_dgs_consultations_overdue_first(
-    client, clock, drafter, director, dg_agri, dg_crli, referent_agri
+    client, clock, drafter, director, dg_agri, dg_crli, referent_agri, referent_crli
 ):
     relaxed = propose(drafter, director, "Intesa A", [dg_agri], consultation_days=30)
     urgent = propose(drafter, director, "Intesa B", [dg_agri], consultation_days=5)
@@ -81,7 +81,8 @@ def test_referent_sees_their_dgs_consultations_overdue_first(
     assert "In attesa della mia approvazione" not in page
 
 
-def test_consultations_waiting_on_each_dg_for_the_gabinetto(client, clock, drafter, director, dg_agri, dg_crli):
+def test_consultations_waiting_on_each_dg_for_the_gabinetto(client, clock, drafter, director, dg_agri, dg_crli,
+                                                            referent_agri, referent_crli):
     for title, dgs in (("Intesa A", [dg_agri, dg_crli]), ("Intesa B", [dg_agri])):
         complete(propose(drafter, director, title, dgs), "negotiate", drafter, confirm=True)
     rows = {row["dg__name"]: row for row in dashboard_data(drafter)["consultations_by_dg"]}
@@ -172,7 +173,7 @@ def _queries(client) -> int:
 
 @pytest.mark.parametrize("who", ["drafter", "director", "referent_agri", "admin_user"])
 def test_dashboard_runs_in_the_same_number_of_queries_with_10_and_10000_agreements(
-    client, clock, request, who, drafter, director, dg_agri
+    client, clock, request, who, drafter, director, dg_agri, referent_agri
 ):
     user = request.getfixturevalue(who)
     for title in ("Intesa A", "Intesa B"):

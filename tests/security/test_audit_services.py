@@ -27,7 +27,7 @@ SERVICE_MODULES = (records, procedure, accounts)
 # Public functions of those modules that only read, or guard a write without being one.
 READS = {"consultation_due_date", "consultation_settled", "consultation_unfavourable", "earliest_signature_date",
          "locked", "require_status", "write_fields", "check_date_order", "next_reference", "api_user",
-         "has_api_token", "publication_reference", "text_sent_back"}
+         "has_api_token", "publication_reference", "text_sent_back", "similar_counterparts"}
 # Writes that have their own audit tests (tests/accounts).
 OWN_TESTS = {"api_token_issue", "api_token_revoke"}
 
@@ -53,6 +53,8 @@ def tacitly_extended():
 # name -> function(people) returning (service keyword arguments, expected actor or SYSTEM, the agreement the event
 # is about or None). `p` holds the role fixtures.
 CASES = {
+    "counterpart_create": lambda p: (
+        dict(actor=p.drafter, name="Región de Murcia", country_code="ES", type="region"), p.drafter, None),
     "agreement_create": lambda p: (
         dict(actor=p.drafter, title="Intesa con l'Occitanie", kind=AgreementKind.INTESA,
              counterpart=CounterpartFactory(), dgs=[p.dg_agri]), p.drafter, "result"),

@@ -100,6 +100,15 @@ EXPECTED = {
     "reminders:outbox_retry": "login 403 403 403 403 403 403 403 refused",
     "reminders:health": "login 403 403 403 403 403 403 403 ok",
     "reminders:calendar": "login ok ok ok ok ok ok ok ok",
+    # Notifications: each person's own (someone else's, or none, is 404); preferences for everyone logged in.
+    "notifications:list": "login ok ok ok ok ok ok ok ok",
+    "notifications:open": "login 404 404 404 404 404 404 404 404",
+    "notifications:read_all": "login ok ok ok ok ok ok ok ok",
+    "notifications:preferences": "login ok ok ok ok ok ok ok ok",
+    # The history in words and its CSV: whoever sees the agreement.
+    "history:page": "login 404 ok ok 404 ok ok ok ok",
+    "history:csv": "login 404 ok ok 404 ok ok ok ok",
+    "history:pdf": "login 404 ok ok 404 ok ok ok ok",
     "reminders:calendar POST": "login ok ok ok ok ok ok ok ok",
     # The feed's private key is the credential (no session): whoever holds the URL reads it.
     "reminders:calendar_feed": "ok ok ok ok ok ok ok ok ok",

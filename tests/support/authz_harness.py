@@ -61,7 +61,8 @@ def path_for(route: str, name: str | None, world) -> str:
     user = world.users["redattore"]
     values = {
         "reference": world.a.reference,
-        "pk": world.outbox.pk if (name or "").startswith("reminders:") else world.version.pk,
+        "pk": world.outbox.pk if (name or "").startswith("reminders:")
+        else 999_999 if (name or "").startswith("notifications:") else world.version.pk,
         "name": "intesa_bilingue",
         "key": world.calendar_key,
         "fmt": "csv",

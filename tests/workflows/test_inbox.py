@@ -64,6 +64,8 @@ def test_inbox_queries_do_not_grow_with_agreements_and_dgs(drafter, director):
     count_queries(refs[0])  # the user's roles and DG are read once and cached on the user
     small = count_queries(refs[0])
     more_dgs = [SectorFactory(code=f"dg-x{i}") for i in range(6)]
+    for dg in more_dgs:
+        referent(dg)  # a DG without referent would be refused at proposal
     for n in range(2, 12):
         propose(drafter, director, dgs + more_dgs, n)
     large = count_queries(refs[0])

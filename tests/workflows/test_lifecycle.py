@@ -167,7 +167,7 @@ def test_intesa_runs_from_proposal_to_in_force_with_silence_after_30_days(
 
 
 def test_silent_assent_at_the_consultation_deadline_notifies_the_director(
-    clock, drafter, director, dg_agri, dg_crli, referent_agri
+    clock, drafter, director, dg_agri, dg_crli, referent_agri, referent_crli
 ):
     from agreements.models import OutboxMessage
 
@@ -182,7 +182,7 @@ def test_silent_assent_at_the_consultation_deadline_notifies_the_director(
     opinion = Opinion.objects.get(agreement=agreement, dg=dg_crli)
     assert opinion.kind == OpinionKind.SILENT_ASSENT
     assert open_steps(agreement) == ["approve"]
-    message = OutboxMessage.objects.get(agreement=agreement)
+    message = OutboxMessage.objects.get(agreement=agreement, message_id__startswith="<silent-assent-")
     assert message.to == [director.email]
     assert "silenzio" in message.subject.lower()
 
@@ -297,7 +297,8 @@ def test_four_eyes_the_drafter_cannot_approve_even_as_director(clock, drafter, d
     assert not AuditEvent.objects.filter(agreement=agreement, action="agreement_approve").exists()
 
 
-def test_referent_of_another_dg_cannot_give_the_opinion(clock, drafter, director, dg_agri, referent_crli):
+def test_referent_of_another_dg_cannot_give_the_opinion(clock, drafter, director, dg_agri, referent_agri,
+                                                         referent_crli):
     agreement = propose(drafter, director, dgs=[dg_agri])
     complete(agreement, "negotiate", drafter, confirm=True)
     with pytest.raises(PermissionDeniedError):

@@ -27,6 +27,8 @@ class Command(BaseCommand):
                           "last_success_at": j["last_success_at"].isoformat() if j["last_success_at"] else None}
                          for j in report["jobs"]],
                 "outbox": report["outbox"],
+                "unreachable_tasks": [{"task": t.pk, "agreement": t.agreement.reference, "step": t.step,
+                                       "holder": t.holder} for t in report["unreachable_tasks"]],
             }))
         else:
             for job in report["jobs"]:
@@ -36,6 +38,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"{job['name']:22} {when:20} {state}")
             for state, n in sorted(report["outbox"].items()):
                 self.stdout.write(_("posta %(state)s: %(n)d") % {"state": state, "n": n})
+            for task in report["unreachable_tasks"]:
+                self.stdout.write(_("attività senza nessuno che possa svolgerla: %(ref)s «%(title)s» (%(holder)s)")
+                                  % {"ref": task.agreement.reference, "title": task.title, "holder": task.holder})
         if not report["ok"]:
-            self.stderr.write(_("Almeno un processo periodico è fermo."))
+            if report["unreachable_tasks"]:
+                self.stderr.write(_("Ci sono attività aperte che nessuno può svolgere."))
+            if any(job["stale"] for job in report["jobs"]):
+                self.stderr.write(_("Almeno un processo periodico è fermo."))
             sys.exit(1)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notifications"
+urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("<int:pk>/", views.notification_open, name="open"),
+    path("lette/", views.notifications_read_all, name="read_all"),
+    path("preferenze/", views.preferences, name="preferences"),
+]

@@ -1,0 +1,75 @@
+"""Who a new task reaches, and telling them: the one hook through which every human step of the flow notifies.
+
+`Step` nodes (workflows.nodes) call `task_created` when Viewflow creates their task, whatever the node: the
+holder (the Assign of the node), else every active user of the step's roles (the queue; never the drafter for a
+director's step), or for a per-DG step every active referent of the DG; plus, for each of them away today, the
+deputy named for the period. The message (agreements.notifications) says what is asked, by when, with the link
+to the task page; after a send-back it carries what came back and why.
+"""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from agreements.common import dates
+from agreements.common.roles import ROLE_LABELS, Role
+from agreements.history.selectors import sent_back
+from agreements.models import Agreement, Delegation, Opinion, Status
+from agreements.notifications import services as notifications
+
+from .deadlines import task_due_date
+from .models import AgreementProcess
+
+User = get_user_model()
+
+
+def task_recipients(task, agreement) -> list[notifications.Recipient]:
+    node = task.flow_task
+    roles = tuple(getattr(node, "roles", ()))
+    recipients = []
+    if getattr(node, "per_dg", False):
+        dg_name = (task.data or {}).get("dg_name") or ""
+        holders = list(User.objects.filter(is_active=True, profile__dg_id=(task.data or {}).get("dg"),
+                                           groups__name=Role.DG_REFERENT).select_related("profile").distinct())
+        recipients += [notifications.Recipient(
+            u, lambda: _("Ricevi questo messaggio come referente della %(dg)s.") % {"dg": dg_name}) for u in holders]
+    elif task.owner_id:
+        holders = [User.objects.select_related("profile").get(pk=task.owner_id)]
+        recipients.append(notifications.Recipient(holders[0], lambda: _("L'attività è assegnata a te.")))
+    else:
+        holders = User.objects.filter(is_active=True, groups__name__in=roles).select_related("profile").distinct()
+        if Role.DIRECTOR in roles:
+            holders = holders.exclude(pk=agreement.drafted_by_id)  # four-eyes: never their own text
+        holders = list(holders.order_by("username"))
+        recipients += [notifications.Recipient(
+            u, lambda: _("L'attività è nella coda di: %(roles)s; chiunque del ruolo può svolgerla.")
+            % {"roles": ", ".join(str(ROLE_LABELS.get(r, r)) for r in roles)}) for u in holders]
+    today = dates.today()
+    away = Delegation.objects.filter(user__in=[u.pk for u in holders], starts_on__lte=today, ends_on__gte=today,
+                                     deputy__is_active=True).select_related("user", "deputy", "deputy__profile")
+    for delegation in away:
+        recipients.append(notifications.Recipient(
+            delegation.deputy,
+            (lambda d: lambda: _("Ricevi questo messaggio come sostituto di %(who)s dal %(from)s al %(to)s.") % {
+                "who": notifications.full_name(d.user), "from": notifications.fmt_date(d.starts_on),
+                "to": notifications.fmt_date(d.ends_on)})(delegation),
+        ))
+    return recipients
+
+
+def task_created(task) -> None:
+    """Viewflow created a human task: tell everyone it reaches (once per task and person)."""
+    process = task.process
+    agreement_id = getattr(process, "agreement_id", None) or AgreementProcess.objects.get(pk=process.pk).agreement_id
+    # Fresh from the database: the step's service changed it in this transaction through another instance.
+    agreement = Agreement.objects.select_related("counterpart", "drafted_by", "director").get(pk=agreement_id)
+    node = task.flow_task
+    opinions = Opinion.objects.filter(agreement=agreement, round=agreement.consultation_round) \
+        if getattr(node, "per_dg", False) else ()
+    back = (lambda: sent_back(agreement)) if agreement.status == Status.NEGOTIATION else None
+    notifications.task_assigned(
+        task_key=str(task.pk), agreement=agreement, title=str(node.task_title or node.name),
+        description=str(node.task_description or ""), due=task_due_date(task, agreement, list(opinions)),
+        path=reverse("task_page", args=[task.pk]),
+        recipients=task_recipients(task, agreement), sent_back=back,
+    )
