@@ -2,6 +2,7 @@
 is defined here, in code."""
 
 import os
+import warnings
 
 from celery import Celery
 from celery.schedules import crontab
@@ -19,6 +20,9 @@ def _configure_broker(conf):
     from django.conf import settings
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        # Celery's warning about a worker running as root is for shared servers; the embedded mode runs on one's
+        # own machine (often a container, as root), where it would only be noise in every start's log.
+        warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
         folder = settings.CELERY_BROKER_DIR
         for sub in ("in", "processed", "control", "staging"):
             (folder / sub).mkdir(parents=True, exist_ok=True)

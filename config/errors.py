@@ -22,8 +22,8 @@ def _page(request, template: str, status: int, context: dict) -> HttpResponse:
         body = loader.render_to_string(template, context, request=request)
     except Exception:  # the page's own layout failed (e.g. the database is gone): a bare page, still in Italian
         logger.exception("Error page %s could not be rendered", template)
-        body = "<!doctype html><title>Intese</title><h1>%s</h1><p>%s</p>" % (
-            _("Errore del server"), _("Codice dell'incidente: %s") % context.get("incident", "-"))
+        title, incident = _("Errore del server"), _("Codice dell'incidente: %s") % context.get("incident", "-")
+        body = f"<!doctype html><title>Intese</title><h1>{title}</h1><p>{incident}</p>"
     response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
     response._has_been_logged = True  # logged here, once: Django's request logger would add a traceback
     return response

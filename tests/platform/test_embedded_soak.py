@@ -91,6 +91,9 @@ def test_embedded_stack_keeps_every_concurrent_write_without_an_error(tmp_path):
         for thread in threads:
             thread.join()
         db = sqlite3.connect(var / "intese.sqlite3", timeout=30)
+        # the worker wrote alongside: the scan beat sent at its start, and the relay (every minute)
+        wait_until(lambda: {"beat_started", "scan_reminders", "relay_outbox"} <= {
+            name for (name,) in db.execute("select name from agreements_heartbeat")}, "the worker's jobs", seconds=90)
         # the health page is green: every job ran, or is due shortly after beat's start (never "stopped")
         status, _, body = admin.request("/promemoria/salute/")
         assert status == 200, body.decode()[:2000]
@@ -104,9 +107,6 @@ def test_embedded_stack_keeps_every_concurrent_write_without_an_error(tmp_path):
     assert set(statuses) == {302}, ([r for r in results if r[1] != 302][:5], log[-5000:])
     titles = {row[0] for row in db.execute("select title from agreements_agreement where title like 'Soak %'")}
     assert titles == {title for title, _ in results}
-    # meanwhile the worker wrote too: the scan beat sent at its start, and the relay every minute
-    beats = dict(db.execute("select name, last_success_at from agreements_heartbeat"))
-    assert {"beat_started", "scan_reminders", "relay_outbox"} <= set(beats), beats
     for bad in ("Traceback", "database is locked", "JSONDecodeError", "Unrecoverable error", "not expected",
                 "exited unexpectedly", "SecurityWarning"):
         assert bad not in log, (bad, log[-5000:])

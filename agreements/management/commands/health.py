@@ -48,6 +48,7 @@ class Command(BaseCommand):
         if not report["jobs_ok"]:
             self.stderr.write(_("Almeno un processo periodico è fermo."))
         if report["failed_emails"]:
-            self.stderr.write(_("E-mail non recapitate: %(n)d (vedi la posta in uscita).") % {"n": report["failed_emails"]})
+            self.stderr.write(
+                _("E-mail non recapitate: %(n)d (vedi la posta in uscita).") % {"n": report["failed_emails"]})
         if not report["ok"]:
             sys.exit(1)

@@ -26,17 +26,14 @@ class Command(BaseCommand):
         python = sys.executable
         var = settings.VAR_DIR
         var.mkdir(parents=True, exist_ok=True)
-        # Celery's warning about running as root is for shared servers; the embedded mode runs on one's own machine
-        # (often a container, as root), where it would only be noise in every start's log.
-        quiet_root = ["-W", "ignore::celery.exceptions.SecurityWarning"]
         commands = {
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
             # One process, one task at a time: SQLite and the file broker want a single writer. No gossip, mingle
             # or heartbeats: they talk through the broadcast exchange, files every process would rewrite
             # (remote control is off on the file broker, config/celery.py).
-            "worker": [python, *quiet_root, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "info",
+            "worker": [python, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "info",
                        "-n", "embedded@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            "beat": [python, *quiet_root, "-m", "celery", "-A", "config", "beat", "-l", "info",
+            "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info",
                      "-s", str(var / "celerybeat-schedule")],
         }
         # The links in e-mails and calendar feeds point at this server unless SITE_URL says otherwise.
