@@ -13,6 +13,7 @@ from agreements.health import urls as health_urls
 from agreements.outbox import urls as outbox_urls
 from agreements.plan import urls as plan_urls
 from agreements.records import urls as records_urls
+from agreements.registry_import import urls as registry_import_urls
 from agreements.reminders import urls as reminders_urls
 from config.api import api
 from workflows import urls as workflows_urls
@@ -33,6 +34,7 @@ urlpatterns = [
         reminders_urls.urlpatterns + outbox_urls.urlpatterns + health_urls.urlpatterns, "reminders"))),
     path("piano/", include(plan_urls)),
     path("esportazioni/", include(exports_urls)),
+    path("importazione-registro/", include(registry_import_urls)),
     path("api/", api.urls),
     path("", include((workflows_urls.process_urlpatterns + records_urls.urlpatterns, "agreements"))),
 ]
