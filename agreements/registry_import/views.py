@@ -37,22 +37,22 @@ def upload(request):
     if request.method == "POST" and request.POST.get("action") == "import":
         return _import(request)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.INTESE["UPLOAD_MAX_BYTES"]:
+        uploaded = form.cleaned_data["file"]
+        if uploaded.size > settings.INTESE["UPLOAD_MAX_BYTES"]:
             form.add_error("file", _("File troppo grande."))
             return render(request, "registry_import/upload.html", context, status=400)
-        content = upload.read()
+        content = uploaded.read()
         try:
-            result = register_import(actor=request.user, content=content, filename=upload.name, dry_run=True)
+            result = register_import(actor=request.user, content=content, filename=uploaded.name, dry_run=True)
         except ImportRefused as refused:
             context.update(result=refused.result, refused=refused)
             return render(request, "registry_import/upload.html", context, status=400)
         except ServiceError as error:
             form.add_error("file", error.message)
             return render(request, "registry_import/upload.html", context, status=400)
-        name = default_storage.save(f"registry-import/{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}",
+        name = default_storage.save(f"registry-import/{uuid.uuid4().hex}{Path(uploaded.name).suffix.lower()}",
                                     ContentFile(content))
-        request.session[SESSION_KEY] = {"name": name, "filename": upload.name}
+        request.session[SESSION_KEY] = {"name": name, "filename": uploaded.name}
         context.update(result=result, counts=_counts(result), ready=True)
     return render(request, "registry_import/upload.html", context)
 

@@ -335,3 +335,4 @@ def test_transparency_and_plan_exports_come_as_xlsx_too(client, drafter, registe
         assert read_ods(ods.content)[0] == [c.value for c in book[1]]
     page = client.get(reverse("exports:index")).content.decode()
     assert "CSV per Excel" in page and "registro.xlsx" in page and "piano-azioni.excel.csv" in page
+    assert "importazione-registro" not in page  # the import is for administrators

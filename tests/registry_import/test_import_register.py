@@ -167,6 +167,7 @@ def test_upload_page_previews_each_row_then_imports(client, admin_user, drafter,
     client.force_login(drafter)
     assert client.get(reverse("registry_import:upload")).status_code == 403
     client.force_login(admin_user)
+    assert reverse("registry_import:upload") in client.get(reverse("exports:index")).content.decode()
     wrong = [list(row) for row in rows]
     wrong[1][3] = "Atlantide"
     upload = io.BytesIO(xlsx(wrong))

@@ -46,6 +46,8 @@ def in_consultation(p, kind=OpinionKind.PENDING):
 # name -> function(people) returning (service keyword arguments, expected actor or SYSTEM, the agreement the event
 # is about or None). `p` holds the role fixtures.
 CASES = {
+    "directory_user_sync": lambda p: (
+        dict(user=p.drafter, group_names=["intese-redattori", "intese-dirigenti"]), p.drafter, None),
     "agreement_create": lambda p: (
         dict(actor=p.drafter, title="Intesa con l'Occitanie", kind=AgreementKind.INTESA,
              counterpart=CounterpartFactory(), dgs=[p.dg_agri]), p.drafter, "result"),
