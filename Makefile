@@ -4,17 +4,23 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# `make run` installs what the product needs; `make test` adds the test tools and the directory login (ldap extra).
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test install bench serve lint messages
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(TEST_STAMP)
+
+install: $(TEST_STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -22,7 +28,7 @@ run: $(STAMP)
 	$(PY) manage.py setup_demo
 	PORT=$(PORT) exec $(PY) manage.py run_embedded
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -32,11 +38,11 @@ test: $(STAMP)
 serve: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.production PORT=$(PORT) exec $(PY) manage.py serve
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) benchmarks/run.py
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
-messages: $(STAMP)
+messages: $(TEST_STAMP)
 	$(PY) manage.py makemessages -l it -l en --ignore=.venv --ignore=var

@@ -2,9 +2,11 @@
 is defined here, in code."""
 
 import os
+import warnings
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init
 
 from agreements.common import enqueue
 
@@ -19,16 +21,26 @@ def _configure_broker(conf):
     from django.conf import settings
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        # Celery's warning about a worker running as root is for shared servers; the embedded mode runs on one's
+        # own machine (often a container, as root), where it would only be noise in every start's log.
+        warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
         folder = settings.CELERY_BROKER_DIR
-        for sub in ("in", "processed", "control"):
+        for sub in ("in", "processed", "control", "staging"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
+        # kombu's filesystem transport with atomic writes (config/filebroker.py)
+        conf.broker_transport = "config.filebroker:Transport"
         conf.broker_transport_options = {
             "data_folder_in": str(folder / "in"),
             "data_folder_out": str(folder / "in"),
             "processed_folder": str(folder / "processed"),
             "control_folder": str(folder / "control"),
+            "staging_folder": str(folder / "staging"),
             "store_processed": False,
         }
+        # No remote control on a folder broker: its broadcast (pidbox) exchange and reply queues are files that
+        # every process rewrites, the writers that killed the worker. The embedded worker also runs without
+        # gossip, mingle and heartbeats (agreements/management/commands/run_embedded.py), which ride on it.
+        conf.worker_enable_remote_control = False
     else:
         conf.broker_transport_options = {
             # A task that is not acknowledged within an hour is handed to another worker. Our tasks are short
@@ -66,3 +78,13 @@ app.autodiscover_tasks(["worker"])
 @app.on_after_configure.connect
 def _setup(sender, **kwargs):
     _configure_broker(sender.conf)
+
+
+@beat_init.connect
+def _beat_started(sender=None, **kwargs):
+    """Beat has started: note it (the health page then shows the jobs that never ran as due, not stopped), and run
+    the reminder scan now rather than at the next minute 5 of the hour, so a fresh install is complete at once."""
+    from agreements.health.services import beat_started_record
+
+    beat_started_record()
+    enqueue.send_now(enqueue.SCAN_REMINDERS)

@@ -15,6 +15,7 @@ from agreements.notifications import urls as notifications_urls
 from agreements.outbox import urls as outbox_urls
 from agreements.plan import urls as plan_urls
 from agreements.records import urls as records_urls
+from agreements.registry_import import urls as registry_import_urls
 from agreements.reminders import urls as reminders_urls
 from config.api import api
 from workflows import urls as workflows_urls
@@ -37,6 +38,7 @@ urlpatterns = [
     path("notifiche/", include(notifications_urls)),
     path("storico/", include(history_urls)),
     path("esportazioni/", include(exports_urls)),
+    path("importazione-registro/", include(registry_import_urls)),
     path("api/", api.urls),
     path("", include((workflows_urls.process_urlpatterns + records_urls.urlpatterns, "agreements"))),
 ]
@@ -45,3 +47,9 @@ if settings.DEBUG:  # development only: media files served by Django
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Italian pages, no traceback; 500 and 400 carry an incident reference that the log repeats (config/errors.py).
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

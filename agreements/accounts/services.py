@@ -77,3 +77,34 @@ def delegation_create(*, actor, user, deputy, starts_on: datetime.date, ends_on:
     if starts_on <= dates.today() <= ends_on:  # away from today: the deputy is told of the tasks waiting
         notifications.delegation_started(delegation=delegation)
     return delegation
+
+
+# --- accounts from the Region's directory (LDAP / Active Directory, agreements.accounts.directory) ---------------
+
+@transaction.atomic
+def directory_user_sync(*, user, group_names) -> dict:
+    """At each directory login: the user's roles and DG are what the directory's groups say (settings
+    LDAP_ROLE_GROUPS and LDAP_DG_GROUPS map group names to roles and to DG codes). Roles the directory does not
+    grant are taken away; one audit event when something changed, none otherwise."""
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+
+    from agreements.models import Profile, Sector
+
+    names = {name.casefold() for name in group_names}
+    roles = {role for group, role in settings.LDAP_ROLE_GROUPS.items() if group.casefold() in names}
+    dg_codes = sorted(code for group, code in settings.LDAP_DG_GROUPS.items() if group.casefold() in names)
+    before_roles = set(user.groups.filter(name__in=Role.ALL).values_list("name", flat=True))
+    profile = Profile.objects.filter(user=user).select_related("dg").first()
+    before_dg = profile.dg.code if profile and profile.dg_id else None
+    dg = Sector.objects.filter(code__in=dg_codes, is_dg=True).order_by("code").first()
+    after = {"roles": sorted(roles), "dg": dg.code if dg else None}
+    if (before_roles, before_dg) == (roles, after["dg"]):
+        return after
+    user.groups.remove(*Group.objects.filter(name__in=before_roles - roles))
+    user.groups.add(*Group.objects.filter(name__in=roles - before_roles))
+    if dg is not None or profile is not None:
+        Profile.objects.update_or_create(user=user, defaults={"dg": dg})
+    audit_record(actor=user, action="directory_sync", changes={
+        "roles": [sorted(before_roles), after["roles"]], "dg": [before_dg, after["dg"]]})
+    return after

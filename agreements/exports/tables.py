@@ -3,11 +3,13 @@ rows. The caller passes a queryset already limited to what the user may see (com
 
 Each table is a list of columns: a machine key (the CSV header of the command-line exports and the JSON keys),
 an Italian label (the header of the downloads from the site), the raw value and, where the register shows a
-label instead of a code (kind, status), the shown value. Dates stay dates until written: ISO 8601 in CSV and
-JSON, date cells in ODS."""
+label instead of a code (kind, status), the shown value, and where the office wants more than a code in its
+spreadsheets (plan actions by title), the office value. Dates stay dates until written: ISO 8601 in the plain CSV
+and JSON, dd/mm/yyyy in the CSV for Excel, date cells in XLSX and ODS."""
 
 import csv
 import datetime
+import decimal
 import io
 import re
 from collections.abc import Callable, Iterable
@@ -20,6 +22,10 @@ from django.utils.translation import gettext_lazy
 from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import Table, TableCell, TableColumn, TableRow
 from odf.text import P
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from agreements.common.errors import InvalidDataError, ServiceError
 from agreements.plan.services import PLAN_YEARS
@@ -35,15 +41,20 @@ class Column:
     label: str
     value: Callable
     shown: Callable | None = None
+    office: Callable | None = None
 
-    def get(self, obj, human: bool):
+    def get(self, obj, human: bool, office: bool = False):
+        if office and self.office:
+            return self.office(obj)
         return (self.shown or self.value)(obj) if human else self.value(obj)
 
 
-def table(columns: list[Column], objects: Iterable, *, human: bool) -> tuple[list[str], list[list]]:
-    """(headers, rows): Italian labels and shown values when `human`, machine keys and raw values otherwise."""
+def table(columns: list[Column], objects: Iterable, *, human: bool, office: bool = False
+          ) -> tuple[list[str], list[list]]:
+    """(headers, rows): Italian labels and shown values when `human`, machine keys and raw values otherwise;
+    with `office`, the values meant for the office's spreadsheets (plan actions by title)."""
     headers = [str(c.label) if human else c.key for c in columns]
-    return headers, [[c.get(obj, human) for c in columns] for obj in objects]
+    return headers, [[c.get(obj, human, office) for c in columns] for obj in objects]
 
 
 def records(columns: list[Column], objects: Iterable) -> list[dict]:
@@ -70,7 +81,8 @@ REGISTER_COLUMNS = [
     Column("renews", gettext_lazy("Rinnova"), lambda a: a.renews.reference if a.renews_id else ""),
     Column("dgs", gettext_lazy("DG coinvolte"), lambda a: "; ".join(dg.name for dg in a.dgs.all())),
     Column("plan_actions", gettext_lazy("Azioni del piano"),
-           lambda a: "; ".join(str(action.number) for action in a.plan_actions.all())),
+           lambda a: "; ".join(str(action.number) for action in a.plan_actions.all()),
+           office=lambda a: "; ".join(f"{action.number}. {action.short_title}" for action in a.plan_actions.all())),
     Column("dgr_number", gettext_lazy("Numero DGR"), lambda a: a.dgr_number),
     Column("dgr_date", gettext_lazy("Data DGR"), lambda a: a.dgr_date),
 ]
@@ -262,4 +274,68 @@ def ods_bytes(sheet_name: str, headers: list[str], rows: list[list]) -> bytes:
     document.spreadsheet.addElement(sheet)
     buffer = io.BytesIO()
     document.write(buffer)
+    return buffer.getvalue()
+
+
+def write_excel_csv(stream, headers: list[str], rows: list[list]) -> int:
+    """The CSV that Italian Excel opens as it is: UTF-8 with a BOM (or accents come out wrong), semicolons (the
+    comma is the decimal separator there), dates dd/mm/yyyy, decimal comma. Returns the number of data rows."""
+    stream.write("\ufeff")
+    writer = csv.writer(stream, delimiter=";")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_italian(value) for value in row])
+    return len(rows)
+
+
+def _italian(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float | decimal.Decimal):
+        return str(value).replace(".", ",")
+    return str(value)
+
+
+def _xlsx_value(value):
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
+def _width(value) -> int:
+    if isinstance(value, datetime.date):
+        return 10
+    return max((len(line) for line in str(value if value is not None else "").splitlines()), default=0)
+
+
+def xlsx_bytes(sheet_name: str, headers: list[str], rows: list[list]) -> bytes:
+    """One sheet in openpyxl's write-only mode (rows streamed, not held as cell objects): a bold header row, frozen,
+    with an autofilter; dates as date cells shown dd/mm/yyyy, numbers as numbers; columns as wide as their
+    content (up to 60 characters)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=(sheet_name or "Foglio1")[:31])
+    for index, header in enumerate(headers, start=1):
+        width = max([_width(header), *(_width(row[index - 1]) for row in rows)])
+        sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(1, len(headers)))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=_xlsx_value(None if value == "" else value))
+            if isinstance(value, datetime.date):
+                cell.number_format = "DD/MM/YYYY"
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
     return buffer.getvalue()

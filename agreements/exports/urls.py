@@ -4,7 +4,9 @@ from agreements.exports import views as export_views
 
 
 class SheetFormat:
-    regex = "csv|ods"
+    """csv (RFC 4180, for programs), excel.csv (semicolons, BOM, Italian dates: opens in Italian Excel), xlsx, ods."""
+
+    regex = r"excel\.csv|csv|xlsx|ods"
 
     def to_python(self, value):
         return value
@@ -22,5 +24,7 @@ urlpatterns = [
     path("trasparenza.<sheet:fmt>", export_views.transparency, name="transparency"),
     path("piano-indicatori.csv", export_views.plan_csv, name="plan_csv"),
     path("piano-azioni.csv", export_views.plan_actions_csv, name="plan_actions_csv"),
+    path("piano-indicatori.<sheet:fmt>", export_views.plan_indicators, name="plan_indicators"),
+    path("piano-azioni.<sheet:fmt>", export_views.plan_actions_sheet, name="plan_actions"),
     path("chiave-api/", export_views.api_key, name="api_key"),
 ]

@@ -25,16 +25,27 @@ from agreements.exports.tables import (
     table,
     transparency_queryset,
     write_csv,
+    write_excel_csv,
+    xlsx_bytes,
 )
-from agreements.plan.selectors import plan_actions, plan_indicators
+from agreements.plan.selectors import plan_actions
+from agreements.plan.selectors import plan_indicators as plan_indicators_rows
 
 ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OFFICE_FORMATS = ("excel.csv", "xlsx")  # spreadsheets for people: plan actions by title
 FIRST_SEMESTER = (2022, 1)  # the first semester of the plan 2022-2023
 
 
 def _download(headers, rows, *, fmt: str, filename: str, sheet: str) -> HttpResponse:
     if fmt == "ods":
         response = HttpResponse(ods_bytes(sheet, headers, rows), content_type=ODS_TYPE)
+    elif fmt == "xlsx":
+        response = HttpResponse(xlsx_bytes(sheet, headers, rows), content_type=XLSX_TYPE)
+    elif fmt == "excel.csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        write_excel_csv(response, headers, rows)
+        fmt, filename = "csv", f"{filename}-excel"
     else:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         write_csv(response, headers, rows)
@@ -74,7 +85,7 @@ def register(request, fmt):
         agreements = register_filtered(request.user, request.GET)
     except ServiceError as error:
         return _index(request, error=str(error), status=400)
-    headers, rows = table(REGISTER_COLUMNS, agreements, human=True)
+    headers, rows = table(REGISTER_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename=f"registro-accordi-{dates.today().isoformat()}",
                      sheet=_("Registro"))
 
@@ -86,7 +97,7 @@ def transparency(request, fmt):
     semester = request.GET.get("semester", "")
     try:
         agreements = transparency_queryset(visible_agreements(request.user), semester)
-        headers, rows = table(TRANSPARENCY_COLUMNS, agreements, human=True)
+        headers, rows = table(TRANSPARENCY_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
     except ServiceError as error:
         return _index(request, error=str(error), status=400)
     return _download(headers, rows, fmt=fmt, filename=f"accordi-trasparenza-{semester}",
@@ -95,18 +106,23 @@ def transparency(request, fmt):
 
 @login_required
 @require_GET
-def plan_csv(request):
+def plan_indicators(request, fmt="csv"):
     require_page_role(request.user)
-    headers, rows = table(PLAN_COLUMNS, plan_indicators(), human=True)
-    return _download(headers, rows, fmt="csv", filename="monitoraggio-piano-indicatori", sheet="")
+    headers, rows = table(PLAN_COLUMNS, plan_indicators_rows(), human=True, office=fmt in OFFICE_FORMATS)
+    return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-indicatori", sheet=_("Indicatori"))
 
 
 @login_required
 @require_GET
-def plan_actions_csv(request):
+def plan_actions_sheet(request, fmt="csv"):
     require_page_role(request.user)
-    headers, rows = table(PLAN_ACTION_COLUMNS, plan_actions(visible_agreements(request.user)), human=True)
-    return _download(headers, rows, fmt="csv", filename="monitoraggio-piano-azioni", sheet="")
+    actions = plan_actions(visible_agreements(request.user))
+    headers, rows = table(PLAN_ACTION_COLUMNS, actions, human=True, office=fmt in OFFICE_FORMATS)
+    return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-azioni", sheet=_("Azioni"))
+
+
+plan_csv = plan_indicators  # the first URLs, kept: piano-indicatori.csv and piano-azioni.csv
+plan_actions_csv = plan_actions_sheet
 
 
 @login_required

@@ -15,7 +15,8 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="embedded-mode-only-not-a-secret")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The links in e-mails and calendar feeds: the embedded server's own address unless set (make run passes PORT).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,11 +75,16 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server, the worker and beat read while one of them writes.
+    # The web server, the worker and beat share one file. WAL lets them read while one of them writes; a writer
+    # waits up to 20 s for another (timeout = SQLite's busy timeout) instead of failing; and every transaction
+    # takes the write lock when it begins (IMMEDIATE), so one that read first never fails on its first write with
+    # "database is locked" (a deferred transaction cannot wait for the lock there, SQLite refuses at once).
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-    )
+    DATABASES["default"]["OPTIONS"].update({
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -89,6 +95,43 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # django-axes' backend goes first: it refuses a locked-out login before ModelBackend checks the password.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# Accounts from the Region's directory (agreements.accounts.directory): on when LDAP_SERVER_URI is set. The
+# directory's groups (by name, cn) map to the office's roles and to the DG of a referent.
+LDAP_SERVER_URI = env.str("LDAP_SERVER_URI", default="")
+LDAP_ROLE_GROUPS = env.dict("LDAP_ROLE_GROUPS", default={
+    "intese-redattori": "redattore", "intese-referenti-dg": "referente_dg", "intese-dirigenti": "dirigente",
+    "intese-segreteria": "segreteria_giunta", "intese-osservatori": "osservatore",
+    "intese-amministratori": "amministratore",
+})
+LDAP_DG_GROUPS = env.dict("LDAP_DG_GROUPS", default={})  # e.g. intese-dg-agri=dg-agri,intese-dg-crli=dg-crli
+if LDAP_SERVER_URI:
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch, NestedActiveDirectoryGroupType
+
+    _active_directory = env.str("LDAP_GROUP_TYPE", default="groupOfNames") == "activedirectory"
+    AUTH_LDAP_SERVER_URI = LDAP_SERVER_URI
+    AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+    AUTH_LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+    AUTH_LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        env.str("LDAP_USER_BASE"), ldap.SCOPE_SUBTREE,
+        env.str("LDAP_USER_FILTER", default="(sAMAccountName=%(user)s)" if _active_directory else "(uid=%(user)s)"),
+    )
+    AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+        env.str("LDAP_GROUP_BASE"), ldap.SCOPE_SUBTREE,
+        "(objectClass=group)" if _active_directory else "(objectClass=groupOfNames)",
+    )
+    AUTH_LDAP_GROUP_TYPE = NestedActiveDirectoryGroupType() if _active_directory else GroupOfNamesType()
+    AUTH_LDAP_DENY_GROUP = env.str("LDAP_DENY_GROUP", default="") or None  # DN of the group of disabled users
+    AUTH_LDAP_REQUIRE_GROUP = env.str("LDAP_REQUIRE_GROUP", default="") or None
+    AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+    AUTH_LDAP_ALWAYS_UPDATE_USER = True
+    AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: env.int("LDAP_TIMEOUT", default=5),
+                                    ldap.OPT_REFERRALS: 0}
+    # after the lockout check, before the local accounts
+    AUTHENTICATION_BACKENDS.insert(1, "agreements.accounts.directory.DirectoryBackend")
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -270,3 +270,80 @@ def test_register_export_lists_the_rows_of_the_register_page_in_its_order(client
     on_page = re.findall(r'<a href="/accordi/[^"]+">([A-Z]{3}-\d{4}-\d{3})</a>', page)
     exported = [row[0] for row in read_csv(client.get(reverse("exports:register", args=["csv"]), query))[1:]]
     assert on_page == exported == ["INT-2025-001", "INT-2022-001"]
+
+
+# --- the office's spreadsheets: XLSX and the CSV for Italian Excel ---------------------------------------------
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_register_xlsx_has_typed_cells_a_bold_frozen_filtered_header_and_widths(
+        client, drafter, register_agreements, renewal):
+    import openpyxl
+
+    client.force_login(drafter)
+    response = client.get(reverse("exports:register", args=["xlsx"]) + "?ordering=reference")
+    assert response.status_code == 200 and response["Content-Type"] == XLSX_TYPE
+    assert re.match(r'attachment; filename="registro-accordi-\d{4}-\d\d-\d\d\.xlsx"', response["Content-Disposition"])
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet.title == "Registro"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == REGISTER_HEADERS and len(rows) == 5
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:N5"
+    aquitaine = dict(zip(REGISTER_HEADERS, rows[1], strict=True))
+    # dates are date cells shown as the office writes them, not text
+    assert aquitaine["Data di firma"] == datetime.datetime(2022, 4, 20)
+    assert sheet.cell(row=2, column=7).number_format == "DD/MM/YYYY" and sheet.cell(row=2, column=7).is_date
+    assert aquitaine["Azioni del piano"].startswith("1. ")  # the action by its title, not a bare number
+    assert rows[3][8] is None  # no end date: an empty cell, not ""
+    assert sheet.column_dimensions["B"].width > sheet.column_dimensions["A"].width >= 12
+
+
+def test_register_csv_for_excel_has_bom_semicolons_italian_dates_and_action_titles(
+        client, drafter, register_agreements, renewal, plan):
+    client.force_login(drafter)
+    response = client.get(reverse("exports:register", args=["excel.csv"]) + "?ordering=reference")
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].endswith('-excel.csv"')
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == REGISTER_HEADERS
+    aquitaine = dict(zip(REGISTER_HEADERS, rows[1], strict=True))
+    assert (aquitaine["Data di firma"], aquitaine["Scadenza"], aquitaine["Data DGR"]) == (
+        "20/04/2022", "27/04/2025", "28/03/2022")
+    assert aquitaine["Azioni del piano"] == f"1. {plan['actions'][1].short_title}"
+    # the plain CSV for programs stays RFC 4180 with ISO dates
+    plain = read_csv(client.get(reverse("exports:register", args=["csv"]) + "?ordering=reference"))
+    assert plain[1][6] == "2022-04-20" and plain[1][11] == "1"
+
+
+def test_excel_csv_writes_decimal_commas():
+    import decimal
+
+    from agreements.exports.tables import write_excel_csv
+
+    out = io.StringIO()
+    write_excel_csv(out, ["Costo", "Quota"], [[decimal.Decimal("1250.50"), 0.25], [None, 3]])
+    assert out.getvalue() == "\ufeffCosto;Quota\r\n1250,50;0,25\r\n;3\r\n"
+
+
+def test_transparency_and_plan_exports_come_as_xlsx_too(client, drafter, register_agreements):
+    import openpyxl
+
+    client.force_login(drafter)
+    transparency = client.get(reverse("exports:transparency", args=["xlsx"]), {"semester": "2022-1"})
+    sheet = openpyxl.load_workbook(io.BytesIO(transparency.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Codice" and [r[0] for r in rows[1:]] == ["INT-2022-001"]
+    assert rows[1][3] == datetime.datetime(2022, 4, 20)
+    for name in ("exports:plan_indicators", "exports:plan_actions"):
+        response = client.get(reverse(name, args=["xlsx"]))
+        assert response.status_code == 200 and response["Content-Type"] == XLSX_TYPE
+        book = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        assert book.max_row > 1 and book.freeze_panes == "A2"
+        ods = client.get(reverse(name, args=["ods"]))
+        assert read_ods(ods.content)[0] == [c.value for c in book[1]]
+    page = client.get(reverse("exports:index")).content.decode()
+    assert "CSV per Excel" in page and "registro.xlsx" in page and "piano-azioni.excel.csv" in page
+    assert "importazione-registro" not in page  # the import is for administrators

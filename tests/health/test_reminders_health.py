@@ -138,3 +138,42 @@ def test_administrator_edits_thresholds_in_the_admin_with_audit(client, admin_us
     response = client.post("/admin/agreements/reminderpolicy/1/change/", {**data, "expiry_thresholds": "[-5]"})
     assert response.status_code == 200 and "tra 0 e 3650" in response.content.decode()
     assert ReminderPolicy.objects.get(pk=1).expiry_thresholds == [120, 30, 0]
+
+
+@pytest.mark.django_db
+def test_a_fresh_install_is_pending_not_stopped_after_beat_starts(client, admin_user):
+    start = timezone.now()
+    health.beat_started_record()
+    # the scan is sent as beat starts; the relay's first run is a minute later, the timers' five minutes later
+    with time_machine.travel(start + datetime.timedelta(seconds=20)):
+        code, out, _ = run_health("--format", "json")
+        report = json.loads(out)
+        client.force_login(admin_user)
+        page = client.get("/promemoria/salute/")
+    jobs = {j["name"]: j for j in report["jobs"]}
+    assert code == 0 and {j["state"] for j in jobs.values()} == {"pending"}
+    assert jobs["fire_workflow_timers"]["first_run_in_minutes"] == 5
+    assert jobs["relay_outbox"]["first_run_in_minutes"] == 1
+    assert page.status_code == 200 and "prima esecuzione tra 5 minuti" in page.content.decode()
+    assert "non ancora eseguito" in page.content.decode() and "fermo" not in page.content.decode()
+    # the scan ran; ten minutes later the timers still never ran: that one is stopped, not pending
+    health.heartbeat_record("scan_reminders")
+    health.heartbeat_record("relay_outbox")
+    with time_machine.travel(start + datetime.timedelta(minutes=11)):
+        code, out, err = run_health("--format", "json")
+    jobs = {j["name"]: j["state"] for j in json.loads(out)["jobs"]}
+    assert code == 1 and jobs == {"scan_reminders": "ok", "relay_outbox": "stopped", "fire_workflow_timers": "stopped"}
+    assert "fermo" in err
+
+
+@pytest.mark.django_db
+def test_health_fails_on_an_email_that_could_not_be_delivered(in_force_with_people):
+    from agreements.models import OutboxMessage
+
+    for name in health.HEARTBEATS:
+        health.heartbeat_record(name)
+    reminders.scan_due(today=D(2025, 1, 27))
+    assert run_health()[0] == 0
+    OutboxMessage.objects.filter(pk=OutboxMessage.objects.first().pk).update(state=OutboxMessage.State.FAILED)
+    code, out, err = run_health("--format", "json")
+    assert code == 1 and json.loads(out)["failed_emails"] == 1 and "non recapitate: 1" in err

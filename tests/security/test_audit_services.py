@@ -55,6 +55,8 @@ def tacitly_extended():
 CASES = {
     "counterpart_create": lambda p: (
         dict(actor=p.drafter, name="Región de Murcia", country_code="ES", type="region"), p.drafter, None),
+    "directory_user_sync": lambda p: (
+        dict(user=p.drafter, group_names=["intese-redattori", "intese-dirigenti"]), p.drafter, None),
     "agreement_create": lambda p: (
         dict(actor=p.drafter, title="Intesa con l'Occitanie", kind=AgreementKind.INTESA,
              counterpart=CounterpartFactory(), dgs=[p.dg_agri]), p.drafter, "result"),

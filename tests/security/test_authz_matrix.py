@@ -120,6 +120,10 @@ EXPECTED = {
     "exports:transparency": "login 403 ok ok ok ok ok ok ok",
     "exports:plan_csv": "login 403 ok ok ok ok ok ok ok",
     "exports:plan_actions_csv": "login 403 ok ok ok ok ok ok ok",
+    "exports:plan_indicators": "login 403 ok ok ok ok ok ok ok",
+    "exports:plan_actions": "login 403 ok ok ok ok ok ok ok",
+    # The import of the existing register: administrators only.
+    "registry_import:upload": "login 403 403 403 403 403 403 403 ok",
     "exports:api_key": "login 403 ok ok ok ok ok ok ok",
     # The API: a Bearer key per user (no key for a user without a role), the same visibility as the pages.
     "api:openapi-json": "ok ok ok ok ok ok ok ok ok",

@@ -28,17 +28,22 @@ class Command(BaseCommand):
         var.mkdir(parents=True, exist_ok=True)
         commands = {
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-            # One process, one task at a time: SQLite and the file broker want a single writer.
+            # One process, one task at a time: SQLite and the file broker want a single writer. No gossip, mingle
+            # or heartbeats: they talk through the broadcast exchange, files every process would rewrite
+            # (remote control is off on the file broker, config/celery.py).
             "worker": [python, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "info",
-                       "-n", "embedded@%h"],
+                       "-n", "embedded@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info",
                      "-s", str(var / "celerybeat-schedule")],
         }
+        # The links in e-mails and calendar feeds point at this server unless SITE_URL says otherwise.
+        env = dict(os.environ, PORT=str(port))
+        env.setdefault("SITE_URL", f"http://{host}:{port}")
         self.stdout.write(self.style.SUCCESS(
             _("Intese in esecuzione su http://%(host)s:%(port)s/ (worker e beat attivi). Ctrl-C per fermare.")
             % {"host": host, "port": port}
         ))
-        exit_code = supervise(commands, var_dir=var, grace=15, cwd=settings.BASE_DIR,
+        exit_code = supervise(commands, var_dir=var, grace=15, cwd=settings.BASE_DIR, env=env,
                               log=lambda line: self.stderr.write(f"[run] {line}"),
                               on_started=self._started)
         sys.exit(exit_code)
