@@ -44,7 +44,7 @@ def rss_mb() -> float:
 def seed_context():
     import datetime
 
-    from tests.documents_support import NOUVELLE_AQUITAINE_AREAS, NOUVELLE_AQUITAINE_ARTICLES
+    from tests.support.documents import NOUVELLE_AQUITAINE_AREAS, NOUVELLE_AQUITAINE_ARTICLES
 
     from agreements.documents import render
     from agreements.models import Agreement, Article, Counterpart, Signatory

@@ -25,7 +25,7 @@ GOAL = 0.05
 def populate():
     import datetime
 
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     from agreements.common.roles import Role
     from agreements.models import Agreement, AgreementKind, Counterpart, Profile, Sector, Status

@@ -95,7 +95,7 @@ def baseline_seconds(rows, port: int) -> float:
 
 
 def product_seconds(n: int, port: int) -> float:
-    from tests.reminder_support import CeleryWorker, RedisServer, send_task
+    from tests.support.mail import CeleryWorker, RedisServer, send_task
 
     from agreements.models import OutboxMessage
 
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
     if not shutil.which("redis-server"):
         raise SystemExit("redis-server is not installed")
     with bench_database():
-        from tests.reminder_support import free_port
+        from tests.support.mail import free_port
 
         from agreements.models import OutboxMessage
 

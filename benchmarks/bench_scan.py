@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The reminder scan over 1,000, 10,000 and 100,000 agreements, against a bare SQL baseline on the same rows.
 
-Product: agreements.reminders.scan_due(today) -- the six per-kind queries, the INSERT ... ON CONFLICT of the
+Product: agreements.reminders.services.scan_due(today) -- the six per-kind queries, the INSERT ... ON CONFLICT of the
 reminder rows, the e-mails rendered (text and HTML) and written to the outbox, the audit events -- inside a
 transaction rolled back after each run, so every repetition does the same work; and the same scan run again
 once the day's reminders exist (what 23 of the 24 hourly scans of a day do). Baseline, measured in the same run

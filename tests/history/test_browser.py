@@ -8,7 +8,7 @@ import pytest
 
 from agreements.models import AgreementKind, Article, OpinionKind
 from tests.support.factories import CounterpartFactory
-from tests.support.lifecycle import complete, task_of
+from tests.support.lifecycle import complete, task_of, through_start
 from workflows import services as wf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,11 +40,11 @@ def test_director_decides_from_the_page_and_drafter_reads_the_remarks(
 ):
     director.first_name, director.last_name = "Marco", "Bassi"
     director.save()
-    agreement = wf.proposal_start(
+    agreement = through_start(wf.proposal_start(
         actor=drafter, title="Intesa con la Nouvelle-Aquitaine", kind=AgreementKind.INTESA,
         counterpart=CounterpartFactory(name="Région Nouvelle-Aquitaine"), dgs=[dg_agri], director=director,
         duration_months=36,
-    )
+    ), director)
     Article.objects.create(agreement=agreement, number=1, heading_it="Oggetto", text_it="Cooperazione agricola.",
                            heading_other="Objet", text_other="Coopération agricole.")
     complete(agreement, "negotiate", drafter, confirm=True)

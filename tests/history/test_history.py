@@ -16,7 +16,7 @@ from agreements.history.selectors import EventKind, history
 from agreements.models import AgreementKind, Article, OpinionKind
 from agreements.procedure.services import Decision
 from tests.support.factories import CounterpartFactory
-from tests.support.lifecycle import complete, task_of
+from tests.support.lifecycle import complete, task_of, through_start
 from workflows import services as wf
 
 pytestmark = pytest.mark.django_db
@@ -40,11 +40,11 @@ def named(drafter, director, referent_agri):
 
 
 def propose(drafter, director, dgs):
-    agreement = wf.proposal_start(
+    agreement = through_start(wf.proposal_start(
         actor=drafter, title="Intesa con la Nouvelle-Aquitaine", kind=AgreementKind.INTESA,
         counterpart=CounterpartFactory(name="Région Nouvelle-Aquitaine"), dgs=list(dgs), director=director,
         duration_months=36,
-    )
+    ), director)
     Article.objects.create(agreement=agreement, number=1, heading_it="Oggetto", text_it="Cooperazione agricola.",
                            heading_other="Objet", text_other="Coopération agricole.")
     return agreement

@@ -28,7 +28,7 @@ from agreements.notifications import services as notifications
 from agreements.outbox import services as outbox
 from agreements.procedure.services import Decision
 from tests.support.factories import CounterpartFactory, UserFactory, referent
-from tests.support.lifecycle import complete, task_of
+from tests.support.lifecycle import complete, task_of, through_start
 from workflows import services as wf
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +42,12 @@ def clock():
 
 
 def propose(drafter, director, dgs=()):
-    return wf.proposal_start(
+    """A proposal taken through the opening steps (the initial informativa to the Assembly) to the negotiation."""
+    return through_start(wf.proposal_start(
         actor=drafter, title="Intesa con la Nouvelle-Aquitaine", kind=AgreementKind.INTESA,
         counterpart=CounterpartFactory(name="Région Nouvelle-Aquitaine"), dgs=list(dgs), director=director,
         duration_months=36,
-    )
+    ), director)
 
 
 def relay_all():
@@ -76,10 +77,14 @@ def test_each_task_reaches_exactly_its_people_once_with_the_link(
     Delegation.objects.create(user=director, deputy=deputy, starts_on=START.date(),
                               ends_on=START.date() + datetime.timedelta(days=10))
 
-    # A person: the drafter's negotiation task.
+    # A role queue: the initial informativa reached every active person of the Giunta secretariat, once each.
     agreement = propose(drafter, director, dgs=[dg_agri, dg_crli])
     relay_all()
-    [mail] = task_mails(smtp_server)
+    opening = task_mails(smtp_server)[:2]
+    assert sorted(m["To"] for m in opening) == sorted([secretariat.email, second_secretariat.email])
+    assert all("Informativa iniziale" in m["Subject"] for m in opening)
+    # A person: the drafter's negotiation task.
+    [mail] = task_mails(smtp_server)[2:]
     negotiate = task_of(agreement, "negotiate")
     assert mail["To"] == drafter.email
     assert mail["Message-ID"] == f"<notification-task-{negotiate.pk}-u{drafter.pk}@intese.regione>"
@@ -90,7 +95,7 @@ def test_each_task_reaches_exactly_its_people_once_with_the_link(
     # A DG with two referents, another with one: every referent of each DG, once each, with the deadline.
     complete(agreement, "negotiate", drafter, confirm=True)
     relay_all()
-    consult = task_mails(smtp_server)[1:]
+    consult = task_mails(smtp_server)[3:]
     assert sorted(m["To"] for m in consult) == sorted([referent_agri.email, second_agri.email, referent_crli.email])
     due = (START.date() + datetime.timedelta(days=15)).strftime("%d/%m/%Y")
     assert all(due in body(m) for m in consult)
@@ -101,20 +106,20 @@ def test_each_task_reaches_exactly_its_people_once_with_the_link(
     complete(agreement, "consult_dg", referent_agri, dg=dg_agri, kind=OpinionKind.FAVOURABLE, notes="")
     complete(agreement, "consult_dg", referent_crli, dg=dg_crli, kind=OpinionKind.FAVOURABLE, notes="")
     relay_all()
-    approve = task_mails(smtp_server)[4:]
+    approve = task_mails(smtp_server)[6:]
     assert sorted(m["To"] for m in approve) == sorted([director.email, deputy.email])
     assert "sostituto" in body(next(m for m in approve if m["To"] == deputy.email))
 
     # A role queue (the Giunta step has no holder): every active member of the secretariat, once.
     complete(agreement, "approve", director, decision=Decision.APPROVE, remarks="")
     relay_all()
-    giunta = task_mails(smtp_server)[6:]
+    giunta = task_mails(smtp_server)[8:]
     assert sorted(m["To"] for m in giunta) == sorted([secretariat.email, second_secretariat.email])
     assert "coda" in body(giunta[0])
 
     # Once: relaying again sends nothing new; every task e-mail has its own Message-ID.
     relay_all()
-    assert len(task_mails(smtp_server)) == 8
+    assert len(task_mails(smtp_server)) == 10
     assert all(n == 1 for n in smtp_server.handler.message_ids().values())
 
 
