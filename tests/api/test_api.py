@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 from openapi_spec_validator import validate
 
 from agreements.accounts.services import api_token_issue, api_user
@@ -191,8 +192,9 @@ def test_drafter_starts_a_proposal_and_its_procedure(client, drafter, director, 
     assert (agreement.title, agreement.drafted_by, agreement.director) == ("Intesa con il Québec", drafter, director)
     assert sorted(agreement.dgs.values_list("code", flat=True)) == ["dg-agri", "dg-crli"]
     assert body["status"] == Status.NEGOTIATION and body["plan_actions"] == [8]
-    assert [(t["step"], t["may_complete"]) for t in body["open_tasks"]] == [("negotiate", True)]
-    assert body["open_tasks"][0]["fields"] == ["confirm"]
+    # Statuto art. 13 c. 2: the procedure opens with the informativa to the Assembly, the secretariat's task.
+    assert [(t["step"], t["may_complete"]) for t in body["open_tasks"]] == [("inform_assembly_start", False)]
+    assert body["open_tasks"][0]["fields"] == ["date", "protocol"]
     assert AuditEvent.objects.get(action="agreement_create", agreement=agreement).actor == drafter
 
 
@@ -238,11 +240,18 @@ def test_only_drafters_start_proposals(client, observer, plan_referent_agri, pro
         nothing_written(*before)
 
 
-def test_tasks_are_completed_by_who_has_the_right(client, drafter, director, proposal, plan_dg_agri, plan_dg_crli,
-                                                 plan_referent_agri, plan):
+def test_tasks_are_completed_by_who_has_the_right(client, drafter, director, secretariat, proposal, plan_dg_agri,
+                                                 plan_dg_crli, plan_referent_agri, plan):
     drafter_api = Api(client, drafter)
     reference = drafter_api.post("/agreements", proposal).json()["reference"]
     agreement = Agreement.objects.get(reference=reference)
+
+    # the secretariat records the initial informativa to the Assembly; the drafter may not
+    inform = task_of(agreement, "inform_assembly_start")
+    data = {"date": timezone.localdate().isoformat(), "protocol": "AL/2026/1"}
+    detail_of(drafter_api.post(f"/tasks/{inform.pk}/complete", {"data": data}), 403)
+    body = Api(client, secretariat).post(f"/tasks/{inform.pk}/complete", {"data": data}).json()
+    assert [t["step"] for t in body["open_tasks"]] == ["negotiate"]
 
     # the drafter marks the text agreed: one consultation task per DG follows
     negotiate = task_of(agreement, "negotiate")
