@@ -6,6 +6,7 @@ If the service refuses, nothing is written and the task stays open. This module 
 so the step pages (which the flow's nodes build while the flow is defined) can import it.
 """
 
+from django import forms
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
 
@@ -47,7 +48,19 @@ def task_complete(*, task, actor, data: dict) -> Agreement:
 
 
 def step_data(node, data: dict) -> dict:
-    """Validate `data` with the step's form (pages and API alike) and return the service's keyword arguments."""
+    """Validate `data` with the step's form (pages and API alike) and return the service's keyword arguments.
+    JSON values a form field cannot read (objects, lists; numbers and booleans outside a checkbox) are refused
+    or passed as text, never handed to the field as they are."""
+    nested = sorted(name for name, value in data.items() if isinstance(value, dict | list))
+    if nested:
+        errors = {name: [_("Valore non valido.")] for name in nested}
+        raise InvalidDataError(_("Dati non validi: %(fields)s") % {"fields": ", ".join(nested)}, errors)
+    fields = node.form_class.base_fields
+    data = {
+        name: str(value) if isinstance(value, bool | int | float)
+        and not isinstance(fields.get(name), forms.BooleanField) else value
+        for name, value in data.items()
+    }
     form = node.form_class(data=data)
     if not form.is_valid():
         errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}

@@ -190,7 +190,7 @@ def _current_step(a: Agreement) -> str:
         if not a.observations_outcome:
             return "observations"
         return "assembly_observations" if a.outcome_report_date else "outcome_report"
-    if a.status == Status.IN_FORCE and a.is_binding and a.ratification_date:
+    if a.status == Status.IN_FORCE and a.is_binding:
         return "publication"  # in force from ratification; the publication follows (done once published_on)
     if a.status == Status.PUBLICATION and not a.is_binding:
         return "in_force"
@@ -330,7 +330,10 @@ def agreement_timeline(agreement: Agreement, opinions=()) -> list[TimelineStep]:
             state = "skipped" if current_state == "stopped" else "next"
         if state == "stopped":
             note = a.get_status_display() + (f": {a.closed_reason}" if a.closed_reason else "")
-        publishing = keys[current] == "publication" and a.status == Status.IN_FORCE and not a.published_on
+        # Ratified and not yet published: the publication is the step in course; an agreement recorded in force
+        # without a ratification date (imported from the archive) has nothing left but its end.
+        publishing = (keys[current] == "publication" and a.status == Status.IN_FORCE and bool(a.ratification_date)
+                      and not a.published_on)
         if key in ("in_force", "publication") and state == "current" and not publishing:
             state = "done"  # in force (and published) is reached; what lies ahead is the end date
         elif key == "end" and a.status == Status.IN_FORCE and not publishing:

@@ -194,7 +194,7 @@ def test_drafter_starts_a_proposal_and_its_procedure(client, drafter, director, 
     assert (agreement.title, agreement.drafted_by, agreement.director) == ("Intesa con il Québec", drafter, director)
     assert sorted(agreement.dgs.values_list("code", flat=True)) == ["dg-agri", "dg-crli"]
     assert body["status"] == Status.NEGOTIATION and body["plan_actions"] == [8]
-    # the procedure opens with the initial informativa to the Assembly (Statuto art. 13 c. 2): the secretariat's
+    # Statuto art. 13 c. 2: the procedure opens with the informativa to the Assembly, the secretariat's task.
     assert [(t["step"], t["may_complete"]) for t in body["open_tasks"]] == [("inform_assembly_start", False)]
     assert body["open_tasks"][0]["fields"] == ["date", "protocol"]
     assert AuditEvent.objects.get(action="agreement_create", agreement=agreement).actor == drafter
@@ -248,12 +248,11 @@ def test_tasks_are_completed_by_who_has_the_right(client, drafter, director, sec
     reference = drafter_api.post("/agreements", proposal).json()["reference"]
     agreement = Agreement.objects.get(reference=reference)
 
-    # the secretariat records the initial informativa to the Assembly: the negotiation is the drafter's
+    # the secretariat records the initial informativa to the Assembly; the drafter may not
     inform = task_of(agreement, "inform_assembly_start")
-    detail_of(drafter_api.post(f"/tasks/{inform.pk}/complete",
-                               {"data": {"date": str(timezone.localdate()), "protocol": "AL/2026/1"}}), 403)
-    body = Api(client, secretariat).post(f"/tasks/{inform.pk}/complete",
-                                         {"data": {"date": str(timezone.localdate()), "protocol": "AL/2026/1"}}).json()
+    data = {"date": timezone.localdate().isoformat(), "protocol": "AL/2026/1"}
+    detail_of(drafter_api.post(f"/tasks/{inform.pk}/complete", {"data": data}), 403)
+    body = Api(client, secretariat).post(f"/tasks/{inform.pk}/complete", {"data": data}).json()
     assert [t["step"] for t in body["open_tasks"]] == ["negotiate"]
 
     # the drafter marks the text agreed: one consultation task per DG follows

@@ -138,6 +138,20 @@ def test_timeline_of_an_agreement_in_force_ends_with_its_expiry():
     assert steps[4].rule.citation == "L.R. 16/2008, art. 17 c. 2"
 
 
+def test_timeline_of_an_agreement_imported_in_force_has_nothing_left_but_its_end():
+    agreement = InForceAgreementFactory.build(created_at=datetime.datetime(2022, 1, 10, tzinfo=datetime.UTC))
+    steps = {s.key: s for s in agreement_timeline(agreement)}
+    assert steps["publication"].state == "done" and steps["end"].state == "current"
+
+
+def test_timeline_of_a_ratified_intesa_not_yet_published_is_in_force_and_publishing():
+    agreement = InForceAgreementFactory.build(created_at=datetime.datetime(2022, 1, 10, tzinfo=datetime.UTC),
+                                              ratification_date=datetime.date(2022, 4, 27))
+    steps = {s.key: s for s in agreement_timeline(agreement)}
+    assert steps["in_force"].state == "done" and steps["publication"].state == "current"
+    assert steps["end"].state == "next"
+
+
 def test_timeline_of_a_non_binding_memorandum_skips_giunta_and_ratification():
     agreement = AgreementFactory.build(kind=AgreementKind.MEMORANDUM, binding=False, status=Status.SIGNATURE,
                                        created_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))

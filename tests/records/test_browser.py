@@ -72,9 +72,13 @@ def test_drafter_proposes_finds_it_in_the_register_and_reads_its_page_in_english
     rows.first.locator(f"a:text('{agreement.reference}')").click()
     page.wait_for_url(f"**/accordi/{agreement.reference}/")
     current = page.locator("section[aria-labelledby=h-now]")
-    assert "Negoziazione testo" in current.inner_text() and "redattore" in current.inner_text()
+    # The procedure opens with the informativa to the Assembly (Statuto art. 13 c. 2), held by the secretariat.
+    assert "Negoziazione testo" in current.inner_text() and "Segreteria di Giunta" in current.inner_text()
+    assert "Informativa iniziale all'Assemblea legislativa" in current.inner_text()
     assert "Procedura" in page.locator("#h-timeline").inner_text()
-    assert page.locator("ol.timeline li[aria-current=step] .step-label").inner_text() == "Negoziazione testo"
+    step = page.locator("ol.timeline li[aria-current=step]")
+    assert step.locator(".step-label").inner_text() == "Informativa iniziale all'Assemblea legislativa"
+    assert "Statuto regionale, art. 13 c. 2" in step.locator(".step-rule").inner_text()
 
     # English: labels, states and steps change language; the page stays the same agreement.
     page.click("header button[value=en]")
@@ -82,7 +86,9 @@ def test_drafter_proposes_finds_it_in_the_register_and_reads_its_page_in_english
     assert page.get_attribute("html", "lang") == "en"
     assert page.url.endswith(f"/accordi/{agreement.reference}/")
     assert page.locator("#h-now").inner_text() == "Current step"
-    assert page.locator("ol.timeline li[aria-current=step] .step-label").inner_text() == "Text negotiation"
+    assert page.locator("ol.timeline li[aria-current=step] .step-label").inner_text() == (
+        "Initial informativa to the Legislative Assembly")
+    assert "Regional Statute, art. 13 c. 2" in page.locator("ol.timeline li[aria-current=step] .step-rule").inner_text()
     nav = page.locator("header nav").inner_text()
     assert "Dashboard" in nav and "Register" in nav and "Cruscotto" not in nav
     page.click("nav >> text=Register")
