@@ -139,7 +139,7 @@ def test_form_errors_are_shown_next_to_their_field_and_linked_to_it(login, live_
     page.wait_for_load_state()
     for field, message in (
         ("title", "Questo campo è obbligatorio."),
-        ("counterpart", "Questo campo è obbligatorio."),
+        ("counterpart", "Scegliere la controparte o inserirne una nuova."),
         ("languages", "Codice di lingua sconosciuto: xx"),
     ):
         control = page.locator(f"#id_{field}")
