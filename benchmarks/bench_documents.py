@@ -44,10 +44,9 @@ def rss_mb() -> float:
 def seed_context():
     import datetime
 
-    from tests.support.documents import NOUVELLE_AQUITAINE_AREAS, NOUVELLE_AQUITAINE_ARTICLES
-
     from agreements.documents import render
     from agreements.models import Agreement, Article, Counterpart, Signatory
+    from tests.support.documents import NOUVELLE_AQUITAINE_AREAS, NOUVELLE_AQUITAINE_ARTICLES
 
     agreement = Agreement(
         reference="INT-2022-001", title="Rinnovo dell’Intesa con la Nouvelle-Aquitaine", kind="intesa",

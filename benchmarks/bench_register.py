@@ -25,10 +25,9 @@ GOAL = 0.05
 def populate():
     import datetime
 
-    from tests.support.factories import UserFactory
-
     from agreements.common.roles import Role
     from agreements.models import Agreement, AgreementKind, Counterpart, Profile, Sector, Status
+    from tests.support.factories import UserFactory
 
     rng = random.Random(8)
     dgs = [Sector.objects.create(code=f"dg-{i}", name=f"DG {i}", is_dg=True) for i in range(10)]

@@ -95,9 +95,8 @@ def baseline_seconds(rows, port: int) -> float:
 
 
 def product_seconds(n: int, port: int) -> float:
-    from tests.support.mail import CeleryWorker, RedisServer, send_task
-
     from agreements.models import OutboxMessage
+    from tests.support.mail import CeleryWorker, RedisServer, send_task
 
     redis = RedisServer().start()
     worker = CeleryWorker(broker_url=redis.url, smtp_port=port, concurrency=2, name="bench")
@@ -124,9 +123,8 @@ def main(argv=None) -> int:
     if not shutil.which("redis-server"):
         raise SystemExit("redis-server is not installed")
     with bench_database():
-        from tests.support.mail import free_port
-
         from agreements.models import OutboxMessage
+        from tests.support.mail import free_port
 
         port = free_port()
         smtp = start_smtp_sink(port)
