@@ -290,10 +290,18 @@ def giunta_record(*, agreement: Agreement, actor, dgr_number: str, dgr_date: dat
                         on_behalf_of=on_behalf_of)
 
 
-def _notice_checks(agreement, date):
+def _notice_locked(agreement, actor, date, protocol, on_behalf_of) -> Agreement:
+    """What both notices (to the government, to the Assembly) check before writing: the secretariat's role, the
+    state, a sending date after the DGR and not in the future, a protocol number. Returns the locked agreement."""
+    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
+    agreement = locked(agreement)
+    require_status(agreement, Status.NOTIFICATION)
     check_date_order((agreement.dgr_date, date, _("La notifica non può precedere la DGR.")))
     if date > dates.today():
         raise ValidationFailed(_("La data della notifica non può essere futura."))
+    if not protocol.strip():
+        raise ValidationFailed(_("Indicare il numero di protocollo."))
+    return agreement
 
 
 @transaction.atomic
@@ -302,12 +310,7 @@ def notice_government_record(*, agreement: Agreement, actor, date: datetime.date
                              maeci_received_on: datetime.date | None = None, on_behalf_of=None):
     """Step 6a: prior notice to the Presidenza del Consiglio (DAR) and the Ministero degli Affari Esteri, with the
     day each received it (PEC receipt). The 30 days run from the later receipt (dates.observations_start)."""
-    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
-    agreement = locked(agreement)
-    require_status(agreement, Status.NOTIFICATION)
-    _notice_checks(agreement, date)
-    if not protocol.strip():
-        raise ValidationFailed(_("Indicare il numero di protocollo."))
+    agreement = _notice_locked(agreement, actor, date, protocol, on_behalf_of)
     for received in (dar_received_on, maeci_received_on):
         check_date_order((date, received, _("La ricevuta non può precedere l'invio.")))
         _no_future(received, _("La data di ricevimento non può essere futura."))
@@ -322,12 +325,7 @@ def notice_government_record(*, agreement: Agreement, actor, date: datetime.date
 def notice_assembly_record(*, agreement: Agreement, actor, date: datetime.date, protocol: str, on_behalf_of=None):
     """Step 6b: the draft resolved by the Giunta goes to the Assemblea legislativa with the notice of L. 131/2003
     art. 6 c. 2 (L.R. 16/2008 art. 17 c. 2)."""
-    require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
-    agreement = locked(agreement)
-    require_status(agreement, Status.NOTIFICATION)
-    _notice_checks(agreement, date)
-    if not protocol.strip():
-        raise ValidationFailed(_("Indicare il numero di protocollo."))
+    agreement = _notice_locked(agreement, actor, date, protocol, on_behalf_of)
     return write_fields(agreement, actor, "notice_assembly_record",
                         {"notice_assembly_date": date, "notice_assembly_protocol": protocol.strip()},
                         on_behalf_of=on_behalf_of)
