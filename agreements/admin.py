@@ -236,4 +236,4 @@ class SignatoryAdmin(ReadOnlyAdmin):
 @admin.register(Article)
 class ArticleAdmin(ReadOnlyAdmin):
     list_display = ("agreement", "number", "heading_it")
-    search_fields = ("agreement__reference", "heading_it", "heading_other")
+    search_fields = ("agreement__reference", "heading_it")

@@ -55,7 +55,7 @@ def seed_context():
         counterpart=Counterpart(name="Nouvelle-Aquitaine", name_local="Région Nouvelle-Aquitaine", country="Francia",
                                 type="region", language="fr"),
     )
-    articles = [Article(number=n, heading_it=h_it, text_it=t_it, heading_other=h_fr, text_other=t_fr)
+    articles = [Article(number=n, heading_it=h_it, text_it=t_it, translations={"fr": {"heading": h_fr, "text": t_fr}})
                 for n, h_it, t_it, h_fr, t_fr in NOUVELLE_AQUITAINE_ARTICLES]
     signatories = [Signatory(side="region", name="Stefano Bonaccini", role="Presidente"),
                    Signatory(side="counterpart", name="Alain Rousset", role="Président")]

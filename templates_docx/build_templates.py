@@ -146,46 +146,39 @@ def save(doc: Document, name: str, folder: Path = HERE) -> Path:
 
 
 def intesa_bilingue() -> Document:
-    doc = new_document("Intesa – testo bilingue", landscape=True)
+    """The Intesa with its equally authentic versions side by side: one column per language of the text (two,
+    three or more), article by article. The columns come from `{%tc for %}` loops over the text's languages."""
+    doc = new_document("Intesa – testo multilingue", landscape=True)
     para(doc, "INTESA", bold=True, size=16, align="center", space_after=2)
     para(doc, "tra la {{ region.name }} (Repubblica Italiana) e {{ counterpart.name }} ({{ counterpart.country }})",
          align="center", size=12)
     para(doc, "{{ counterpart.name_local }}", italic=True, align="center")
     para(doc, "«{{ agreement.title }}»", bold=True, align="center", space_after=12)
-    para(doc, "Testo italiano e testo {{ other_language.name }} a fronte, articolo per articolo. "
+    para(doc, "Testo in {{ agreement.languages_text }}, le versioni a fronte, articolo per articolo. "
               "{% if agreement.authentic_languages_text is defined %}Fanno ugualmente fede le versioni in "
               "{{ agreement.authentic_languages_text }}.{% endif %}", italic=True, align="center", space_after=12)
 
-    table = doc.add_table(rows=4, cols=2)
+    table = doc.add_table(rows=4, cols=3)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     head, loop_start, article, loop_end = table.rows
-    cell_text(head.cells[0], "Italiano", bold=True)
-    cell_text(head.cells[1], "{{ other_language.native_name }}", bold=True)
+    cell_text(head.cells[0], "{%tc for l in text_languages %}")
+    cell_text(head.cells[1], "{{ l.native_name }}", bold=True)
+    cell_text(head.cells[2], "{%tc endfor %}")
     repeat_as_header(head)
     cell_text(loop_start.cells[0], "{%tr for a in articles %}")
-    cell_text(article.cells[0], "{{ a.title_it }}", bold=True)
-    para(article.cells[0], "{{ a.text_it }}", align="justify")
-    cell_text(article.cells[1], "{{ a.title_other }}", bold=True)
-    para(article.cells[1], "{{ a.text_other }}", align="justify")
+    cell_text(article.cells[0], "{%tc for v in a.versions %}")
+    cell_text(article.cells[1], "{{ v.title }}", bold=True)
+    para(article.cells[1], "{{ v.text }}", align="justify")
+    cell_text(article.cells[2], "{%tc endfor %}")
     cell_text(loop_end.cells[0], "{%tr endfor %}")
-
-    signatures = table.add_row()
-    cell_text(signatures.cells[0], "Per la {{ region.name }}", bold=True)
-    para(signatures.cells[0], "{%p for s in signatories_region %}")
-    para(signatures.cells[0], "{{ s.name }}, {{ s.role }}")
-    para(signatures.cells[0], "_______________________________")
-    para(signatures.cells[0], "{%p endfor %}")
-    cell_text(signatures.cells[1], "{{ counterpart.name_local }}", bold=True)
-    para(signatures.cells[1], "{%p for s in signatories_counterpart %}")
-    para(signatures.cells[1], "{{ s.name }}, {{ s.role }}")
-    para(signatures.cells[1], "_______________________________")
-    para(signatures.cells[1], "{%p endfor %}")
 
     para(doc, "")
     para(doc, "{% if agreement.signed_on is defined %}Fatto a {{ agreement.signature_place }}, il "
               "{{ agreement.signed_on }}{% else %}Fatto a ____________________, il ____________________"
               "{% endif %}, in due esemplari originali, in {{ agreement.languages_text }}.", align="center")
+    signature_table(doc, "Per la {{ region.name }}", "signatories_region",
+                    "{{ counterpart.name_local }}", "signatories_counterpart")
     return doc
 
 
@@ -197,10 +190,8 @@ def memorandum() -> Document:
     para(doc, "«{{ agreement.title }}»", bold=True, align="center", space_after=12)
     para(doc, "La {{ region.name }} e {{ counterpart.name_local }}, di seguito «le Parti»,", align="justify")
     para(doc, "considerati i legami di amicizia e di collaborazione tra i rispettivi territori e la volontà comune "
-              "di sviluppare iniziative congiunte nei seguenti ambiti:", align="justify")
-    para(doc, "{%p for area in agreement.subject_areas %}")
-    para(doc, "– {{ area }}", space_after=0)
-    para(doc, "{%p endfor %}")
+              "di sviluppare iniziative congiunte{% if agreement.subject_areas_text is defined %} nei seguenti "
+              "ambiti: {{ agreement.subject_areas_text }}{% endif %},", align="justify")
     para(doc, "convengono quanto segue.", align="justify", space_after=12)
     para(doc, "{%p for a in articles %}")
     para(doc, "{{ a.title_it }}", bold=True, align="center", space_after=2)

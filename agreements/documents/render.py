@@ -244,6 +244,12 @@ FIELD_LABELS = {
     "articles[].heading_other": "rubrica dell'articolo nell'altra lingua",
     "articles[].text_it": "testo dell'articolo in italiano",
     "articles[].text_other": "testo dell'articolo nell'altra lingua",
+    "articles[].versions": "l'articolo in ciascuna lingua del testo",
+    "articles[].versions[].title": "rubrica dell'articolo con numero (in ciascuna lingua)",
+    "articles[].versions[].heading": "rubrica dell'articolo (in ciascuna lingua)",
+    "articles[].versions[].text": "testo dell'articolo (in ciascuna lingua)",
+    "text_languages": "lingue del testo (una colonna ciascuna)",
+    "text_languages[].native_name": "lingua del testo (nella lingua stessa)",
     "signatories_region": "firmatari per la Regione",
     "signatories_counterpart": "firmatari per la controparte",
     "dgs_text": "DG coinvolte",
@@ -321,12 +327,36 @@ def _person(user) -> dict | None:
     return _present({"name": user.get_full_name() or user.get_username(), "email": user.email})
 
 
+def _title(number, heading: str) -> str:
+    return (f"Art. {number} – {heading}" if number else heading) if heading else ""
+
+
+def _article_context(article: Article, text_languages: list[str]) -> dict:
+    """One article for the templates: `versions` holds one entry per language of the text (Italian first), the
+    columns of the multilingual table; `*_it` and `*_other` (the first other language) serve older templates."""
+    other = text_languages[1] if len(text_languages) > 1 else ""
+    values = _present({
+        "number": article.number,
+        "title_it": _title(article.number, article.heading_it),
+        "title_other": _title(article.number, article.heading(other)) if other else "",
+        "heading_it": article.heading_it,
+        "heading_other": article.heading(other) if other else "",
+        "text_it": article.text_it,
+        "text_other": article.text(other) if other else "",
+    })
+    values["versions"] = [
+        _present({"code": code, "title": _title(article.number, article.heading(code)),
+                  "heading": article.heading(code), "text": article.text(code)})
+        for code in text_languages
+    ]
+    return values
+
+
 def context_from(agreement: Agreement, *, articles, signatories, dgs, today=None) -> dict:
     """The rendering context from an agreement and its related rows (passed in, so no query runs here)."""
     counterpart = agreement.counterpart
-    other_code = next((code for code in agreement.languages if code != "it"), "") or (
-        counterpart.language if counterpart.language != "it" else ""
-    )
+    text_languages = agreement.text_languages
+    other_code = text_languages[1] if len(text_languages) > 1 else ""
     kind_with_article = KIND_WITH_ARTICLE.get(agreement.kind, agreement.kind)
     notice = agreement.notice_government_date
     agreement_fields = _present({
@@ -393,20 +423,12 @@ def context_from(agreement: Agreement, *, articles, signatories, dgs, today=None
     if other_code:
         name, native = language_names(other_code)
         context["other_language"] = _present({"code": other_code, "name": name, "native_name": native})
+    context["text_languages"] = [
+        _present({"code": code, "name": language_names(code)[0], "native_name": language_names(code)[1]})
+        for code in text_languages
+    ]
     if articles:
-        context["articles"] = [
-            _present({
-                "number": a.number,
-                "title_it": f"Art. {a.number} – {a.heading_it}" if a.number else a.heading_it,
-                "title_other": (f"Art. {a.number} – {a.heading_other}" if a.number else a.heading_other)
-                if a.heading_other else "",
-                "heading_it": a.heading_it,
-                "heading_other": a.heading_other,
-                "text_it": a.text_it,
-                "text_other": a.text_other,
-            })
-            for a in sorted(articles, key=lambda a: a.number)
-        ]
+        context["articles"] = [_article_context(a, text_languages) for a in sorted(articles, key=lambda a: a.number)]
     if dgs:
         context["dgs_text"] = clean_text(italian_list(dgs))
     for role, user in (("drafter", agreement.drafted_by), ("director", agreement.director)):
@@ -446,7 +468,8 @@ def sample_context() -> dict:
         drafted_by=user, director=user,
     )
     agreement.renews = Agreement(pk=0, reference="INT-2021-001", title="Precedente")
-    articles = [Article(number=1, heading_it="Oggetto", text_it="Testo", heading_other="Objet", text_other="Texte")]
+    articles = [Article(number=1, heading_it="Oggetto", text_it="Testo",
+                        translations={"fr": {"heading": "Objet", "text": "Texte"}})]
     signatories = [Signatory(side=Signatory.Side.REGION, name="A", role="B"),
                    Signatory(side=Signatory.Side.COUNTERPART, name="C", role="D")]
     return context_from(agreement, articles=articles, signatories=signatories, dgs=["DG"], today=day)

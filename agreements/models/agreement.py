@@ -295,6 +295,15 @@ class Agreement(models.Model):
     def needs_full_powers(self) -> bool:
         return self.kind == AgreementKind.ACCORDO
 
+    @property
+    def text_languages(self) -> list[str]:
+        """The languages of the text, Italian first: one column each in the editor, the pages and the document.
+        With no other language chosen, the counterpart's (needs `counterpart` loaded)."""
+        others = [code for code in self.languages or [] if code != "it"]
+        if not others and self.counterpart_id and self.counterpart.language not in ("", "it"):
+            others = [self.counterpart.language]
+        return ["it", *dict.fromkeys(others)]
+
 
 class Signatory(models.Model):
     class Side(models.TextChoices):
@@ -317,14 +326,14 @@ class Signatory(models.Model):
 
 
 class Article(models.Model):
-    """One article of the text, in Italian and in the counterpart's language, side by side."""
+    """One article of the text: Italian in its own columns, every other language version in `translations`
+    ({"fr": {"heading": "...", "text": "..."}}), so a text in any number of languages is read in one query."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="articles")
     number = models.PositiveSmallIntegerField(_("numero"))
     heading_it = models.CharField(_("rubrica (italiano)"), max_length=200)
     text_it = models.TextField(_("testo (italiano)"))
-    heading_other = models.CharField(_("rubrica (altra lingua)"), max_length=200, blank=True)
-    text_other = models.TextField(_("testo (altra lingua)"), blank=True)
+    translations = models.JSONField(_("versioni in altre lingue"), default=dict, blank=True)
 
     class Meta:
         ordering = ["agreement", "number"]
@@ -334,6 +343,21 @@ class Article(models.Model):
 
     def __str__(self):
         return f"Art. {self.number} {self.heading_it}"
+
+    def heading(self, language: str) -> str:
+        if language == "it":
+            return self.heading_it
+        return str((self.translations or {}).get(language, {}).get("heading", ""))
+
+    def text(self, language: str) -> str:
+        if language == "it":
+            return self.text_it
+        return str((self.translations or {}).get(language, {}).get("text", ""))
+
+    def versions(self, languages) -> list[dict]:
+        """The article in each of `languages` (Italian first), for the pages: code, heading, text."""
+        codes = ["it", *[c for c in languages if c != "it"]]
+        return [{"code": c, "heading": self.heading(c), "text": self.text(c)} for c in codes]
 
 
 class OpinionKind(models.TextChoices):

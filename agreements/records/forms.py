@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from agreements.common.languages import country_choices, is_language
+from agreements.common.languages import country_choices, is_language, language_name
 from agreements.common.roles import Role
 from agreements.models import Action, AgreementKind, Counterpart, CounterpartType, RenewalClause, Sector, Signatory
 from agreements.records.services import Closure
@@ -190,16 +190,54 @@ class AgreementEditForm(RecordFieldsForm):
 
 
 class ArticleForm(forms.Form):
+    """One article: number, then heading and text in each language of the text (Italian required)."""
+
+    languages: list[str] = ["it"]
+
     number = forms.IntegerField(label=_("Articolo n."), min_value=1, max_value=999)
-    heading_it = forms.CharField(label=_("Rubrica (italiano)"), max_length=200)
-    text_it = forms.CharField(label=_("Testo (italiano)"), widget=forms.Textarea(attrs={"rows": 5}))
-    heading_other = forms.CharField(label=_("Rubrica (altra lingua)"), max_length=200, required=False)
-    text_other = forms.CharField(
-        label=_("Testo (altra lingua)"), required=False, widget=forms.Textarea(attrs={"rows": 5})
-    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for code in self.languages:
+            name = language_name(code)
+            required = code == "it"
+            self.fields[f"heading_{code}"] = forms.CharField(
+                label=_("Rubrica (%(language)s)") % {"language": name}, max_length=200, required=required)
+            self.fields[f"text_{code}"] = forms.CharField(
+                label=_("Testo (%(language)s)") % {"language": name}, required=required,
+                widget=forms.Textarea(attrs={"rows": 6}))
+
+    def columns(self):
+        """(language name, heading field, text field) per language: the columns of the editor."""
+        return [(language_name(code), self[f"heading_{code}"], self[f"text_{code}"]) for code in self.languages]
 
 
-ArticleFormSet = forms.formset_factory(ArticleForm, extra=1, can_delete=True)
+def article_formset(languages: list[str]):
+    """The articles editor's formset for a text in `languages` (Italian first): one column per language."""
+    form = type("ArticleForm", (ArticleForm,), {"languages": list(languages)})
+    return forms.formset_factory(form, extra=1, can_delete=True)
+
+
+def article_initial(articles, languages: list[str]) -> list[dict]:
+    """Recorded articles as the editor's rows."""
+    rows = []
+    for article in articles:
+        row = {"number": article.number}
+        for code in languages:
+            row[f"heading_{code}"] = article.heading(code)
+            row[f"text_{code}"] = article.text(code)
+        rows.append(row)
+    return rows
+
+
+def article_rows(rows: list[dict], languages: list[str]) -> list[dict]:
+    """The editor's rows as the service takes them (number, heading_it, text_it, translations)."""
+    return [
+        {"number": row["number"], "heading_it": row["heading_it"], "text_it": row["text_it"],
+         "translations": {code: {"heading": row[f"heading_{code}"], "text": row[f"text_{code}"]}
+                          for code in languages if code != "it"}}
+        for row in rows
+    ]
 
 
 class SignatoryForm(forms.Form):

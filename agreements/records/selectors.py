@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.common import dates, tasks
 from agreements.common.access import agreement_for, visible_agreements
 from agreements.common.errors import InvalidDataError
+from agreements.common.languages import language_name
 from agreements.common.roles import Role, has_role, sees_everything, user_dg_id
 from agreements.common.rules import Rule, rule_for
 from agreements.common.statuses import ENDED_STATUSES, FINAL_STATUSES, OPEN_STATUSES, STOPPED_STATUSES
@@ -480,7 +481,8 @@ def agreement_page(user, reference: str) -> dict:
         "other_counterparts": list(agreement.other_counterparts.all()),
         "region_signatories": [s for s in signatories if s.side == Signatory.Side.REGION],
         "counterpart_signatories": [s for s in signatories if s.side == Signatory.Side.COUNTERPART],
-        "articles": list(agreement.articles.all()),
+        "articles": (articles := list(agreement.articles.all())),
+        "text": text_columns(agreement, articles),
         "renewal_chain": _renewal_chain(user, agreement),
         "history_lines": history.history(agreement, limit=200),
         "sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
@@ -638,11 +640,27 @@ def task_context(agreement: Agreement) -> dict:
     if non_renewal_deadline(agreement):
         deadlines.append((_("Ultimo giorno per la disdetta"), non_renewal_deadline(agreement)))
     return {
-        "context_articles": list(agreement.articles.all()),
+        "context_articles": (articles := list(agreement.articles.all())),
         "context_languages": list(agreement.languages or []),
+        "context_text": text_columns(agreement, articles),
         "context_documents": latest,
         "context_rounds": [OpinionRound(n, items) for n, items in sorted(rounds.items(), reverse=True)],
         "context_remarks": history.earlier_remarks(agreement),
         "context_deadlines": deadlines,
         "context_sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
     }
+
+
+@dataclass
+class TextColumns:
+    """The text side by side: one column per language (Italian first), one row per article."""
+
+    languages: list[tuple[str, str]]  # (code, Italian name)
+    rows: list[tuple[int, list[dict]]]  # (number, [{"code", "heading", "text"} per language])
+
+
+def text_columns(agreement: Agreement, articles) -> TextColumns:
+    """No query beyond the agreement's counterpart (usually loaded with it)."""
+    codes = agreement.text_languages
+    return TextColumns(languages=[(code, language_name(code)) for code in codes],
+                       rows=[(a.number, a.versions(codes)) for a in articles])

@@ -187,7 +187,7 @@ def next_reference(kind: str, year: int) -> str:
 
 
 # The columns of an article and of a signatory as the editors, the services and a renewal's copy handle them.
-ARTICLE_FIELDS = ("number", "heading_it", "text_it", "heading_other", "text_other")
+ARTICLE_FIELDS = ("number", "heading_it", "text_it", "translations")
 SIGNATORY_FIELDS = ("side", "name", "role")
 
 
@@ -303,31 +303,64 @@ def agreement_update(*, agreement: Agreement, actor, expected_version: int, **va
     return write_fields(agreement, actor, "agreement_update", values, detail=detail)
 
 
+def _article_rows(articles: list[dict], languages: list[str]) -> list[dict]:
+    """Rows of ARTICLE_FIELDS, cleaned: Italian heading and text required, other versions only in the text's
+    languages (ISO 639-1), empty versions dropped."""
+    rows = []
+    for a in articles:
+        heading_it, text_it = str(a.get("heading_it", "")).strip(), str(a.get("text_it", "")).strip()
+        if not heading_it or not text_it:
+            raise ValidationFailed(_("Ogni articolo deve avere rubrica e testo in italiano."))
+        translations = {}
+        for code, version in (a.get("translations") or {}).items():
+            if code not in languages or not isinstance(version, dict):
+                raise ValidationFailed(_("Lingua non prevista per il testo: %(code)s. Aggiungerla alle lingue "
+                                         "dell'accordo.") % {"code": code})
+            heading, text = str(version.get("heading", "")).strip(), str(version.get("text", "")).strip()
+            if heading or text:
+                translations[code] = {"heading": heading, "text": text}
+        rows.append({"number": int(a["number"]), "heading_it": heading_it, "text_it": text_it,
+                     "translations": translations})
+    return rows
+
+
+def article_changes(before: list[dict], after: list[dict]) -> dict:
+    """What an edit changed, for the audit event and the history: numbers added and removed, and per article
+    and language the heading and text before and after (only those that changed)."""
+    old = {row["number"]: row for row in before}
+    new = {row["number"]: row for row in after}
+    changes = []
+    for number in sorted(set(old) & set(new)):
+        for code in dict.fromkeys(["it", *old[number]["translations"], *new[number]["translations"]]):
+            for part in ("heading", "text"):
+                was, now = (_article_value(row[number], code, part) for row in (old, new))
+                if was != now:
+                    changes.append({"number": number, "language": code, "part": part, "before": was, "after": now})
+    return {"added": sorted(set(new) - set(old)), "removed": sorted(set(old) - set(new)), "changes": changes}
+
+
+def _article_value(row: dict, code: str, part: str) -> str:
+    if code == "it":
+        return row[f"{part}_it"]
+    return row["translations"].get(code, {}).get(part, "")
+
+
 @transaction.atomic
 def articles_replace(*, agreement: Agreement, actor, articles: list[dict]) -> Agreement:
-    """The drafter edits the bilingual article list (number, heading_it, text_it, heading_other, text_other)."""
+    """The drafter edits the article list: rows of number, heading_it, text_it and translations
+    ({code: {"heading", "text"}} for each other language of the text). The audit event keeps what changed."""
     require_role(actor, Role.DRAFTER)
     agreement = locked(agreement)
     require_status(agreement, Status.PROPOSAL, Status.NEGOTIATION)
     numbers = [int(a["number"]) for a in articles]
     if len(set(numbers)) != len(numbers):
         raise ValidationFailed(_("Due articoli hanno lo stesso numero."))
-    for a in articles:
-        if not str(a.get("heading_it", "")).strip() or not str(a.get("text_it", "")).strip():
-            raise ValidationFailed(_("Ogni articolo deve avere rubrica e testo in italiano."))
+    rows = _article_rows(articles, agreement.text_languages)
+    before = list(Article.objects.filter(agreement=agreement).values(*ARTICLE_FIELDS))
     Article.objects.filter(agreement=agreement).delete()
-    Article.objects.bulk_create(
-        Article(
-            agreement=agreement,
-            number=int(a["number"]),
-            heading_it=a["heading_it"].strip(),
-            text_it=a["text_it"].strip(),
-            heading_other=str(a.get("heading_other", "")).strip(),
-            text_other=str(a.get("text_other", "")).strip(),
-        )
-        for a in articles
-    )
-    return write_fields(agreement, actor, "articles_replace", {}, detail={"articles": len(articles)})
+    Article.objects.bulk_create(Article(agreement=agreement, **row) for row in rows)
+    return write_fields(agreement, actor, "articles_replace", {},
+                        detail={"articles": len(rows), **article_changes(before, rows)})
 
 
 @transaction.atomic

@@ -19,10 +19,12 @@ from agreements.records import services
 from agreements.records.filters import RegisterFilter
 from agreements.records.forms import (
     AgreementEditForm,
-    ArticleFormSet,
     RenewalDeclineForm,
     SignatoryFormSet,
     TacitExtensionInformForm,
+    article_formset,
+    article_initial,
+    article_rows,
     formset_rows,
 )
 from agreements.records.selectors import (
@@ -132,10 +134,14 @@ def _rows_page(request, reference, *, formset_class, prefix, initial, save, save
 
 @login_required
 def articles_edit(request, reference):
+    """The articles editor: one row per article, one column per language of the text; rows are added and
+    removed in place (static/js/articles_formset.js), and the whole list is saved at once."""
+    agreement = agreement_for(request.user, reference=reference)
+    languages = agreement.text_languages
     return _rows_page(
-        request, reference, formset_class=ArticleFormSet, prefix="articles",
-        initial=lambda agreement: list(agreement.articles.values(*services.ARTICLE_FIELDS)),
-        save=lambda rows, **kwargs: services.articles_replace(articles=rows, **kwargs),
+        request, reference, formset_class=article_formset(languages), prefix="articles",
+        initial=lambda agreement: article_initial(agreement.articles.all(), languages),
+        save=lambda rows, **kwargs: services.articles_replace(articles=article_rows(rows, languages), **kwargs),
         saved=_("Articoli salvati."), template="agreements/articles_form.html",
     )
 

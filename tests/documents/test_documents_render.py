@@ -78,7 +78,8 @@ def test_bilingual_intesa_opens_with_python_docx_as_a_two_column_table_of_the_ar
     document = docx.Document(io.BytesIO(data))
     table = document.tables[0]
     assert len(table.columns) == 2
-    header, *article_rows, signatures = table.rows
+    header, *article_rows = table.rows
+    signatures = document.tables[1].rows[0]
     assert [c.text for c in header.cells] == ["Italiano", "Français"]
     assert len(article_rows) == len(NOUVELLE_AQUITAINE_ARTICLES)
     for row, (number, heading_it, text_it, heading_fr, text_fr) in zip(article_rows, NOUVELLE_AQUITAINE_ARTICLES,
@@ -100,7 +101,7 @@ def test_hostile_text_lands_in_the_right_cells(hostile):
     italian, japanese = (plain(c.text) for c in first.cells)
     article = hostile.articles.get(number=1)
     assert article.text_it in italian  # & < > quotes, a line break, emoji, CJK, Arabic, Cyrillic, braces
-    assert article.text_other in japanese
+    assert article.text("ja") in japanese
     assert [c.text for c in table.rows[0].cells] == ["Italiano", "日本語"]
     assert "]]> <![CDATA[ x" in plain(table.rows[2].cells[1].text)
 
@@ -136,8 +137,10 @@ def test_missing_field_is_an_error_naming_the_field_and_nothing_is_stored(nouvel
 
 @pytest.mark.django_db
 def test_missing_translation_of_an_article_names_the_field(nouvelle_aquitaine, drafter):
-    Article.objects.filter(agreement=nouvelle_aquitaine, number=3).update(text_other="")
-    with pytest.raises(render.MissingFieldError, match=r"articles\[\]\.text_other"):
+    article = Article.objects.get(agreement=nouvelle_aquitaine, number=3)
+    article.translations["fr"]["text"] = ""
+    article.save()
+    with pytest.raises(render.MissingFieldError, match=r"articles\[\]\.versions\[\]\.text"):
         documents.render_for_agreement(nouvelle_aquitaine, "intesa_bilingue")
     # an Italian-only template does not need it
     documents.render_for_agreement(nouvelle_aquitaine, "memorandum")
@@ -258,7 +261,8 @@ def test_fuzz_rendering_never_crashes_and_the_output_always_opens(title, name, n
         subject_areas=areas, duration_months=12,
         counterpart=Counterpart(name=name, name_local=name_local, country="Francia", type="region", language="fr"),
     )
-    articles = [Article(number=1, heading_it=heading, text_it=text_it, heading_other=heading, text_other=text_other)]
+    articles = [Article(number=1, heading_it=heading, text_it=text_it,
+                        translations={"fr": {"heading": heading, "text": text_other}})]
     signatories = [Signatory(side="region", name=signer, role="Presidente"),
                    Signatory(side="counterpart", name=signer, role="Président")]
     context = render.context_from(agreement, articles=articles, signatories=signatories, dgs=[])

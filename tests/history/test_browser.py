@@ -46,7 +46,7 @@ def test_director_decides_from_the_page_and_drafter_reads_the_remarks(
         duration_months=36,
     ), director)
     Article.objects.create(agreement=agreement, number=1, heading_it="Oggetto", text_it="Cooperazione agricola.",
-                           heading_other="Objet", text_other="Coopération agricole.")
+                           translations={"fr": {"heading": "Objet", "text": "Coopération agricole."}})
     complete(agreement, "negotiate", drafter, confirm=True)
     complete(agreement, "consult_dg", referent_agri, dg=dg_agri, kind=OpinionKind.FAVOURABLE_REMARKS,
              notes="Citare il PSR 2023-2027.")

@@ -46,7 +46,7 @@ def propose(drafter, director, dgs):
         duration_months=36,
     ), director)
     Article.objects.create(agreement=agreement, number=1, heading_it="Oggetto", text_it="Cooperazione agricola.",
-                           heading_other="Objet", text_other="Coopération agricole.")
+                           translations={"fr": {"heading": "Objet", "text": "Coopération agricole."}})
     return agreement
 
 

@@ -106,7 +106,7 @@ def test_page_shows_opinions_parties_signatories_articles_and_audit(client, prop
     Signatory.objects.create(agreement=proposal, side="region", name="Michele de Pascale", role="Presidente")
     Signatory.objects.create(agreement=proposal, side="counterpart", name="Alain Rousset", role="Président")
     Article.objects.create(agreement=proposal, number=1, heading_it="Oggetto", text_it="Le Parti cooperano.",
-                           heading_other="Objet", text_other="Les Parties coopèrent.")
+                           translations={"fr": {"heading": "Objet", "text": "Les Parties coopèrent."}})
     client.force_login(drafter)
     page = text(client.get(page_url(proposal)))
     assert "Favorevole con osservazioni" in page and "Citare il programma Interreg." in page
@@ -250,8 +250,8 @@ def test_articles_editor_saves_both_languages_and_refuses_duplicate_numbers(clie
         data = {"articles-TOTAL_FORMS": len(articles), "articles-INITIAL_FORMS": 0}
         for i, (number, heading) in enumerate(articles):
             data.update({f"articles-{i}-number": number, f"articles-{i}-heading_it": heading,
-                         f"articles-{i}-text_it": f"Testo {heading}", f"articles-{i}-heading_other": f"{heading} (fr)",
-                         f"articles-{i}-text_other": f"Texte {heading}"})
+                         f"articles-{i}-text_it": f"Testo {heading}", f"articles-{i}-heading_fr": f"{heading} (fr)",
+                         f"articles-{i}-text_fr": f"Texte {heading}"})
         return data
 
     refused = client.post(url, rows((1, "Oggetto"), (1, "Durata")))
@@ -259,8 +259,8 @@ def test_articles_editor_saves_both_languages_and_refuses_duplicate_numbers(clie
     assert not Article.objects.filter(agreement=proposal).exists()
 
     assert client.post(url, rows((1, "Oggetto"), (2, "Durata"))).status_code == 302
-    assert list(Article.objects.filter(agreement=proposal).values_list("number", "heading_other")) == [
-        (1, "Oggetto (fr)"), (2, "Durata (fr)")
+    assert [(a.number, a.heading("fr"), a.text("fr")) for a in Article.objects.filter(agreement=proposal)] == [
+        (1, "Oggetto (fr)", "Texte Oggetto"), (2, "Durata (fr)", "Texte Durata")
     ]
 
 

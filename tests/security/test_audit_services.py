@@ -66,7 +66,8 @@ CASES = {
     "articles_replace": lambda p: (
         dict(agreement=(a := AgreementFactory(status=Status.NEGOTIATION)), actor=p.drafter,
              articles=[{"number": 1, "heading_it": "Oggetto", "text_it": "Le Parti collaborano.",
-                        "heading_other": "Objet", "text_other": "Les Parties coopèrent."}]), p.drafter, a),
+                        "translations": {"fr": {"heading": "Objet", "text": "Les Parties coopèrent."}}}]),
+        p.drafter, a),
     "signatories_replace": lambda p: (
         dict(agreement=(a := AgreementFactory(status=Status.NEGOTIATION)), actor=p.drafter,
              signatories=[{"side": "region", "name": "Michele de Pascale", "role": "Presidente"}]), p.drafter, a),

@@ -87,8 +87,8 @@ class World:
         u = self.users
         agreement = self._propose("Intesa con la Région Sud")
         services.articles_replace(agreement=agreement, actor=u["redattore"], articles=[
-            {"number": 1, "heading_it": "Oggetto", "text_it": "Le Parti cooperano.", "heading_other": "Objet",
-             "text_other": "Les Parties coopèrent."}])
+            {"number": 1, "heading_it": "Oggetto", "text_it": "Le Parti cooperano.",
+             "translations": {"fr": {"heading": "Objet", "text": "Les Parties coopèrent."}}}])
         self.version = documents.document_generate(agreement=agreement, template_name="intesa_bilingue",
                                                    actor=u["redattore"])
         complete(agreement, "negotiate", u["redattore"], confirm=True)

@@ -67,9 +67,12 @@ def docx_bytes(*paragraphs: str) -> bytes:
 
 
 def make_articles(agreement, rows):
+    """Rows of (number, Italian heading, Italian text, heading, text in the agreement's other language)."""
+    languages = agreement.text_languages
     for number, heading_it, text_it, heading_other, text_other in rows:
+        translations = {languages[1]: {"heading": heading_other, "text": text_other}} if len(languages) > 1 else {}
         m.Article.objects.create(agreement=agreement, number=number, heading_it=heading_it, text_it=text_it,
-                                 heading_other=heading_other, text_other=text_other)
+                                 translations=translations)
 
 
 def make_signatories(agreement, region, counterpart):
