@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agreements.accounts.security import LockoutAdminAuthenticationForm, LoginView
+from agreements.clauses import urls as clauses_urls
 from agreements.documents import urls as documents_urls
 from agreements.exports import urls as exports_urls
 from agreements.health import urls as health_urls
@@ -32,6 +33,7 @@ urlpatterns = [
     path("workflow/", include(workflows_urls.urlpatterns)),
     path("attivita/<int:task_pk>/", task_page, name="task_page"),
     path("documenti/", include(documents_urls)),
+    path("testi/", include(clauses_urls)),
     path("promemoria/", include((
         reminders_urls.urlpatterns + outbox_urls.urlpatterns + health_urls.urlpatterns, "reminders"))),
     path("piano/", include(plan_urls)),

@@ -748,6 +748,49 @@ def unknown_fields(template: bytes) -> list[str]:
     return unknown + sorted(forbidden)
 
 
+# Lists that may be empty on a real agreement: a template must read well without them.
+OPTIONAL_LISTS = {
+    "agreement": ("subject_areas", "subject_areas_text"),
+    "": ("dgs", "dgs_text", "signatories_region", "signatories_counterpart"),
+}
+
+
+def _paragraph_texts(data: bytes) -> list[str]:
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    texts = [p.text.strip() for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                texts += [p.text.strip() for p in cell.paragraphs]
+    return [t for t in texts if t]
+
+
+def open_sentences(template: bytes) -> list[str]:
+    """Sentences a template leaves open when an optional list is empty: rendered with the sample context and
+    again with every optional list emptied, a paragraph that ends with a colon must be followed by the same
+    paragraph in both (the MoU's "…nei seguenti ambiti:" followed by the next article is refused)."""
+    full = _paragraph_texts(render_docx(template, sample_context()))
+    emptied = sample_context()
+    for section, names in OPTIONAL_LISTS.items():
+        target = emptied[section] if section else emptied
+        for name in names:
+            target.pop(name, None)
+            if name in ("subject_areas", "dgs", "signatories_region", "signatories_counterpart"):
+                target[name] = []
+    empty = _paragraph_texts(render_docx(template, emptied))
+    found = []
+    for i, text in enumerate(empty):
+        if not text.endswith(":"):
+            continue
+        following = empty[i + 1] if i + 1 < len(empty) else None
+        j = full.index(text) if text in full else None
+        if following is None or (j is not None and (j + 1 >= len(full) or full[j + 1] != following)):
+            found.append(text)
+    return found
+
+
 def context_field_list(context=None, prefix="") -> list[str]:
     """Every field path of a context, for `render_document --fields` and the template admin page."""
     context = sample_context() if context is None else context

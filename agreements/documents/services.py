@@ -31,6 +31,7 @@ from .render import (
     PDF_TYPE,
     DocumentError,
     TemplateInvalidError,
+    open_sentences,
     render_context,
     render_docx,
     sample_context,
@@ -205,6 +206,13 @@ def template_upload(*, name: str, upload, actor) -> DocumentTemplate:
               "«manage.py render_document --fields».") % {"fields": ", ".join(unknown)}
         )
     render_docx(data, sample_context())
+    left_open = open_sentences(data)
+    if left_open:
+        raise TemplateInvalidError(
+            _("Con un elenco vuoto (per esempio nessun ambito di cooperazione) il modello lascia una frase aperta: "
+              "«%(sentence)s». Rendere la frase condizionale ({%% if … is defined %%}…{%% endif %%}).")
+            % {"sentence": left_open[0][-80:]}
+        )
     last = DocumentTemplate.objects.filter(name=name).aggregate(n=Max("revision"))["n"]
     revision = DocumentTemplate(
         name=info.name, revision=(last or 0) + 1, sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor,

@@ -12,6 +12,7 @@ from .agreement import (
     Status,
 )
 from .audit import AuditEvent
+from .clauses import ClauseVersion, KindTemplate
 from .documents import DocumentTemplate, DocumentVersion
 from .notifications import ALWAYS_IMMEDIATE, Notification, NotificationKind
 from .people import Delegation, Profile, UserToken
@@ -25,6 +26,7 @@ __all__ = [
     "AgreementKind",
     "Article",
     "AuditEvent",
+    "ClauseVersion",
     "Counterpart",
     "CounterpartType",
     "Delegation",
@@ -33,6 +35,7 @@ __all__ = [
     "Heartbeat",
     "Indicator",
     "IndicatorActual",
+    "KindTemplate",
     "Notification",
     "NotificationKind",
     "Objective",

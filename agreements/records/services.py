@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from agreements.clauses import selectors as clause_selectors
 from agreements.common import dates
 from agreements.common.audit import audit_record, diff, snapshot
 from agreements.common.errors import InvalidStateError, StaleObjectError
@@ -266,11 +267,19 @@ def agreement_create(
     )
     agreement.dgs.set(dgs)
     agreement.plan_actions.set(plan_actions)
+    # The first draft: the renewed agreement's text, else the clause library's template for the kind, with the
+    # agreement's fields filled in, so the documents render before anyone types an article.
+    if renews is not None:
+        rows = list(renews.articles.values(*ARTICLE_FIELDS))
+    else:
+        rows = clause_selectors.first_draft(agreement)
+    Article.objects.bulk_create(Article(agreement=agreement, **row) for row in rows)
     audit_record(
         actor=actor,
         agreement=agreement,
         action="agreement_create",
-        detail={"reference": agreement.reference, "kind": kind, "renews": renews.reference if renews else None},
+        detail={"reference": agreement.reference, "kind": kind, "renews": renews.reference if renews else None,
+                "articles": len(rows), "text_from": "renewed" if renews is not None else "clause_library"},
     )
     return agreement
 

@@ -45,6 +45,7 @@ def test_director_decides_from_the_page_and_drafter_reads_the_remarks(
         counterpart=CounterpartFactory(name="Région Nouvelle-Aquitaine"), dgs=[dg_agri], director=director,
         duration_months=36,
     ), director)
+    Article.objects.filter(agreement=agreement).delete()  # the first draft from the clause library
     Article.objects.create(agreement=agreement, number=1, heading_it="Oggetto", text_it="Cooperazione agricola.",
                            translations={"fr": {"heading": "Objet", "text": "Coopération agricole."}})
     complete(agreement, "negotiate", drafter, confirm=True)

@@ -45,6 +45,7 @@ def propose(drafter, director, dgs):
         counterpart=CounterpartFactory(name="Région Nouvelle-Aquitaine"), dgs=list(dgs), director=director,
         duration_months=36,
     ), director)
+    Article.objects.filter(agreement=agreement).delete()  # the first draft from the clause library
     Article.objects.create(agreement=agreement, number=1, heading_it="Oggetto", text_it="Cooperazione agricola.",
                            translations={"fr": {"heading": "Objet", "text": "Coopération agricole."}})
     return agreement

@@ -105,6 +105,7 @@ def test_page_shows_opinions_parties_signatories_articles_and_audit(client, prop
              notes="Citare il programma Interreg.")
     Signatory.objects.create(agreement=proposal, side="region", name="Michele de Pascale", role="Presidente")
     Signatory.objects.create(agreement=proposal, side="counterpart", name="Alain Rousset", role="Président")
+    Article.objects.filter(agreement=proposal).delete()  # the first draft from the clause library
     Article.objects.create(agreement=proposal, number=1, heading_it="Oggetto", text_it="Le Parti cooperano.",
                            translations={"fr": {"heading": "Objet", "text": "Les Parties coopèrent."}})
     client.force_login(drafter)
@@ -254,9 +255,11 @@ def test_articles_editor_saves_both_languages_and_refuses_duplicate_numbers(clie
                          f"articles-{i}-text_fr": f"Texte {heading}"})
         return data
 
+    drafted = list(Article.objects.filter(agreement=proposal).values_list("number", "heading_it"))
+    assert len(drafted) == 9  # the first draft from the clause library
     refused = client.post(url, rows((1, "Oggetto"), (1, "Durata")))
     assert refused.status_code == 200 and "Due articoli hanno lo stesso numero." in text(refused)
-    assert not Article.objects.filter(agreement=proposal).exists()
+    assert list(Article.objects.filter(agreement=proposal).values_list("number", "heading_it")) == drafted
 
     assert client.post(url, rows((1, "Oggetto"), (2, "Durata"))).status_code == 302
     assert [(a.number, a.heading("fr"), a.text("fr")) for a in Article.objects.filter(agreement=proposal)] == [

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from agreements.accounts import services as accounts
+from agreements.clauses import services as clauses
 from agreements.models import AgreementKind, AuditEvent, Opinion, OpinionKind, Status
 from agreements.models.agreement import ObservationsOutcome
 from agreements.procedure import services as procedure
@@ -23,11 +24,12 @@ from tests.support.factories import AgreementFactory, CounterpartFactory, InForc
 TODAY = datetime.date(2026, 6, 15)
 SYSTEM = None  # the event names no user: actor_name "sistema"
 
-SERVICE_MODULES = (records, procedure, accounts)
+SERVICE_MODULES = (records, procedure, accounts, clauses)
 # Public functions of those modules that only read, or guard a write without being one.
 READS = {"consultation_due_date", "consultation_settled", "consultation_unfavourable", "earliest_signature_date",
          "locked", "require_status", "write_fields", "check_date_order", "next_reference", "api_user",
-         "has_api_token", "publication_reference", "text_sent_back", "similar_counterparts"}
+         "has_api_token", "publication_reference", "text_sent_back", "similar_counterparts", "article_changes",
+         "check_clause_text"}
 # Writes that have their own audit tests (tests/accounts).
 OWN_TESTS = {"api_token_issue", "api_token_revoke"}
 
@@ -158,6 +160,12 @@ CASES = {
     "delegation_create": lambda p: (
         dict(actor=p.director, user=p.director, deputy=UserFactory(username="vice"), starts_on=TODAY,
              ends_on=TODAY + datetime.timedelta(days=14)), p.director, None),
+    "clause_version_create": lambda p: (
+        dict(actor=p.admin_user, code="finanziarie", texts={"it": {"heading": "Disposizioni finanziarie",
+                                                                   "text": "Nessun onere per lo Stato."}}),
+        p.admin_user, None),
+    "kind_template_set": lambda p: (
+        dict(actor=p.admin_user, kind="memorandum", clauses=["premesse", "oggetto", "finali"]), p.admin_user, None),
     "agreement_import": lambda p: (
         dict(actor=p.admin_user, title="Intesa con la Baviera (2018)", kind=AgreementKind.INTESA,
              counterpart=CounterpartFactory(), status=Status.IN_FORCE, year=2018,

@@ -64,6 +64,8 @@ def path_for(route: str, name: str | None, world) -> str:
         "pk": world.outbox.pk if (name or "").startswith("reminders:")
         else 999_999 if (name or "").startswith("notifications:") else world.version.pk,
         "name": "intesa_bilingue",
+        "code": "finanziarie",
+        "kind": "intesa",
         "key": world.calendar_key,
         "fmt": "csv",
         "task_pk": node.pk if node else world.open_task.pk,
