@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,6 +19,7 @@ from agreements.common.access import agreement_for
 from agreements.common.errors import ServiceError
 from agreements.common.guards import ADMIN_ONLY, require_page_role
 from agreements.common.roles import Role, has_role
+from agreements.documents import compare
 from agreements.documents import selectors as document_selectors
 from agreements.documents import services as document_services
 from agreements.documents.render import DOCX_TYPE, FIELD_LABELS, TEMPLATES, context_field_list, current_template
@@ -178,3 +179,48 @@ def template_download(request, name):
     else:
         handle = TEMPLATES[name].shipped_path.open("rb")
     return FileResponse(handle, as_attachment=True, filename=f"{name}.docx", content_type=DOCX_TYPE)
+
+
+def _compare_choices(agreement) -> list[tuple[str, str]]:
+    versions = [v for v in document_selectors.versions_for(agreement) if v.is_docx]
+    return [(compare.RECORDED, _("Testo registrato (articoli attuali)"))] + [
+        (str(v.pk), f"{v.get_doc_type_display()} v{v.number} · {v.created_at:%d/%m/%Y %H:%M}") for v in versions]
+
+
+def _compared(request, agreement):
+    """The two texts chosen (GET a, b) and their differences; None when nothing is chosen yet."""
+    older, newer = request.GET.get("a", ""), request.GET.get("b", "")
+    if not older or not newer:
+        return None
+    try:
+        texts = compare.version_text(agreement, older), compare.version_text(agreement, newer)
+    except LookupError:
+        raise Http404 from None
+    return texts[0], texts[1], compare.compare(*texts)
+
+
+@login_required
+@require_GET
+def compare_versions(request, reference):
+    """Choose two versions of the text and see, article by article, what changed between them."""
+    agreement = agreement_for(request.user, reference=reference)
+    result = _compared(request, agreement)
+    return render(request, "documents/compare.html", {
+        "agreement": agreement, "choices": _compare_choices(agreement),
+        "a": request.GET.get("a", ""), "b": request.GET.get("b", ""),
+        "older": result[0] if result else None, "newer": result[1] if result else None,
+        "diffs": result[2] if result else None, "query": request.GET.urlencode(),
+    })
+
+
+@login_required
+@require_GET
+def compare_download(request, reference):
+    agreement = agreement_for(request.user, reference=reference)
+    result = _compared(request, agreement)
+    if result is None:
+        raise Http404
+    data = compare.compare_docx(agreement, *result)
+    response = HttpResponse(data, content_type=DOCX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="confronto-{agreement.reference}.docx"'
+    return response

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agreements.common.languages import language_name
+from agreements.common.textdiff import word_diff
 from agreements.models import Agreement, AuditEvent, Counterpart, Opinion, OpinionKind, ReminderKind, Status
 from agreements.models.agreement import ObservationsOutcome
 from agreements.models.documents import DocumentType
@@ -115,6 +117,8 @@ class HistoryLine:
     sentence: str
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (label, before, after), all in words
     notes: list[tuple[str, str]] = field(default_factory=list)
+    # Article edits: (label, [(op, words)]) with op "same", "added", "removed" (common.textdiff).
+    text_changes: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
     @property
     def date(self) -> str:
@@ -238,10 +242,33 @@ def _line(event, names: _Names) -> HistoryLine:
     ]
     notes = [(str(label), words[key]) for key, label in DETAIL_LINES.items()
              if (event.detail or {}).get(key) and f"%({key})s" not in str(sentence)]
+    text_changes = []
+    if event.action == "articles_replace":
+        notes += _article_notes(event.detail or {})
+        text_changes = _article_text_changes(event.detail or {})
     return HistoryLine(
         event_id=event.pk, at=timezone.localtime(event.at), kind=kind, kind_label=str(EVENT_KIND_LABELS[kind]),
-        who=who, sentence=str(sentence) % words, changes=changes, notes=notes,
+        who=who, sentence=str(sentence) % words, changes=changes, notes=notes, text_changes=text_changes,
     )
+
+
+def _article_notes(detail: dict) -> list[tuple[str, str]]:
+    notes = []
+    for key, label in (("added", _("Articoli aggiunti")), ("removed", _("Articoli tolti"))):
+        if detail.get(key):
+            notes.append((label, ", ".join(_("art. %(n)s") % {"n": n} for n in detail[key])))
+    return notes
+
+
+def _article_text_changes(detail: dict) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each changed heading or text of an article as a difference in words: "Art. 3 (francese), testo"."""
+    out = []
+    for change in detail.get("changes") or []:
+        part = _("rubrica") if change.get("part") == "heading" else _("testo")
+        label = _("Art. %(n)s (%(language)s), %(part)s") % {
+            "n": change.get("number"), "language": language_name(change.get("language", "")).lower(), "part": part}
+        out.append((label, word_diff(str(change.get("before", "")), str(change.get("after", "")))))
+    return out
 
 
 def history(agreement: Agreement, kind: str | None = None, limit: int | None = None) -> list[HistoryLine]:
@@ -263,10 +290,17 @@ def history_csv_rows(lines: list[HistoryLine]) -> list[list[str]]:
     for line in reversed(lines):  # the dossier reads oldest first
         rows.append([
             line.date, line.time, line.who, line.kind_label, line.sentence,
-            "; ".join(f"{label}: {before} → {after}" for label, before, after in line.changes),
+            "; ".join([f"{label}: {before} → {after}" for label, before, after in line.changes]
+                      + [_text_change_words(label, ops) for label, ops in line.text_changes]),
             "; ".join(f"{label}: {text}" for label, text in line.notes),
         ])
     return rows
+
+
+def _text_change_words(label: str, ops) -> str:
+    """An article change in plain text: removed words in [-…-], added words in {+…+}."""
+    marks = {"removed": "[-%s-]", "added": "{+%s+}", "same": "%s"}
+    return f"{label}: " + "".join(marks[op] % text for op, text in ops)
 
 
 def history_html(agreement: Agreement, lines: list[HistoryLine]) -> str:

@@ -95,6 +95,8 @@ EXPECTED = {
     "documents:pdf": "login 404 ok refused 404 refused ok refused ok",
     "documents:templates": "login 403 403 403 403 403 403 403 ok",
     "documents:template_download": "login 403 403 403 403 403 403 403 ok",
+    "documents:compare": "login 404 ok ok 404 ok ok ok ok",
+    "documents:compare_download": "login 404 404 404 404 404 404 404 404",
     "clauses:library": "login 403 ok ok ok ok ok ok ok",
     "clauses:clause_edit": "login 403 403 403 403 403 403 403 ok",
     "clauses:clause_edit POST": "login 403 403 403 403 403 403 403 ok",
