@@ -269,17 +269,17 @@ def agreement_create(
     agreement.plan_actions.set(plan_actions)
     # The first draft: the renewed agreement's text, else the clause library's template for the kind, with the
     # agreement's fields filled in, so the documents render before anyone types an article.
-    if renews is not None:
-        rows = list(renews.articles.values(*ARTICLE_FIELDS))
-    else:
-        rows = clause_selectors.first_draft(agreement)
+    copied = list(renews.articles.values(*ARTICLE_FIELDS)) if renews is not None else []
+    # a new text, or the renewal of an agreement recorded without its text: the library's draft
+    rows = copied or clause_selectors.first_draft(agreement)
     Article.objects.bulk_create(Article(agreement=agreement, **row) for row in rows)
     audit_record(
         actor=actor,
         agreement=agreement,
         action="agreement_create",
         detail={"reference": agreement.reference, "kind": kind, "renews": renews.reference if renews else None,
-                "articles": len(rows), "text_from": "renewed" if renews is not None else "clause_library"},
+                "articles": len(rows),
+                "text_from": "renewed" if copied else "clause_library"},
     )
     return agreement
 
@@ -513,7 +513,9 @@ def renewal_create(*, agreement: Agreement, actor, automatic: bool = False) -> A
     new.dgs.set(old.dgs.all())
     new.plan_actions.set(old.plan_actions.all())
     new.other_counterparts.set(old.other_counterparts.all())
-    Article.objects.bulk_create(Article(agreement=new, **row) for row in old.articles.values(*ARTICLE_FIELDS))
+    # The renewal starts from the old text; an agreement recorded without its text gets the library's draft.
+    rows = list(old.articles.values(*ARTICLE_FIELDS)) or clause_selectors.first_draft(new)
+    Article.objects.bulk_create(Article(agreement=new, **row) for row in rows)
     _signatories_create(new, old.signatories.order_by("order").values(*SIGNATORY_FIELDS))
     audit_record(actor=actor, agreement=old, action="renewal_create",
                  detail={"renewal": new.reference, "automatic": automatic})

@@ -202,3 +202,38 @@ def test_library_pages(client, drafter, admin_user):
     assert saved.status_code == 302
     assert ClauseVersion.objects.get(code="recesso").texts["en"] == {"heading": "Withdrawal",
                                                                      "text": "Either Party may withdraw."}
+
+
+def test_the_renewal_of_an_agreement_recorded_without_its_text_starts_from_the_library(drafter):
+    old = InForceAgreementFactory(languages=["it", "fr"], kind=AgreementKind.INTESA)
+    assert not old.articles.exists()
+    renewal = records.renewal_create(agreement=old, actor=drafter)
+    assert renewal.articles.count() == 9
+    assert renewal.articles.get(number=5).heading("fr") == "Dispositions financières"
+
+
+def test_the_articles_editor_has_one_column_per_language_and_saves_several_articles_at_once(
+        client, drafter, murcia):
+    agreement = propose(drafter, murcia, languages=["it", "es", "fr"])
+    client.force_login(drafter)
+    url = reverse("agreements:articles", args=[agreement.reference])
+    page = client.get(url).content.decode()
+    # one column per language, the drafted articles filled in, the empty row to add in place, the script
+    assert page.count('class="language-column"') == 3 * (9 + 1) + 3  # 9 articles, the extra row, the template
+    assert 'name="articles-0-text_fr"' in page and "Préambule" in page and "Preámbulo" in page
+    assert "data-add-row" in page and "js/articles_formset.js" in page
+    data = {"articles-TOTAL_FORMS": 3, "articles-INITIAL_FORMS": 0}
+    for i, n in enumerate((1, 2, 3)):
+        data.update({f"articles-{i}-number": n, f"articles-{i}-heading_it": f"Rubrica {n}",
+                     f"articles-{i}-text_it": f"Testo {n}", f"articles-{i}-heading_es": f"Rúbrica {n}",
+                     f"articles-{i}-text_es": f"Texto {n}", f"articles-{i}-heading_fr": f"Rubrique {n}",
+                     f"articles-{i}-text_fr": f"Texte {n}"})
+    data["articles-2-DELETE"] = "on"  # the third row removed before saving
+    assert client.post(url, data).status_code == 302
+    assert [(a.number, a.text_it, a.text("es"), a.text("fr")) for a in agreement.articles.all()] == [
+        (1, "Testo 1", "Texto 1", "Texte 1"), (2, "Testo 2", "Texto 2", "Texte 2")]
+    # an Italian text missing is refused next to the field, and nothing is written
+    bad = dict(data, **{"articles-0-text_it": ""})
+    refused = client.post(url, bad)
+    assert refused.status_code == 200 and "has-error" in refused.content.decode()
+    assert agreement.articles.count() == 2
