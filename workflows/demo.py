@@ -155,9 +155,19 @@ def seed_agreements(path=DEFAULT_PLAN_PATH) -> list[str]:
     return created
 
 
+# Counterparts the demo offers beyond the plan's: a drafter can start an Intesa with the Región de Murcia and
+# generate its bilingual first draft (Italian and Spanish) from the clause library at once.
+DEMO_COUNTERPARTS = [
+    {"name": "Región de Murcia", "name_local": "Región de Murcia", "country": "Spagna", "country_code": "ES",
+     "type": "region", "language": "es"},
+]
+
+
 def setup_demo(path=DEFAULT_PLAN_PATH) -> dict:
     counts = load_plan(path=path)
     users = ensure_users()
+    for data in DEMO_COUNTERPARTS:
+        _counterpart(data)
     references = seed_agreements(path)
     return {"plan": counts, "users": users, "agreements": references}
 

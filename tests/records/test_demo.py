@@ -7,7 +7,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from agreements.common.roles import Role, user_roles
-from agreements.models import Agreement, AuditEvent, Status
+from agreements.models import Agreement, AuditEvent, Counterpart, Status
 from tests.support.lifecycle import open_steps
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,10 @@ def test_setup_demo_creates_users_plan_and_agreements_once(tmp_path, settings, c
     assert quebec.status == Status.CONSULTATION
     assert open_steps(quebec) == ["consult_dg"]  # DG AGRI answered, DG CRLI has not yet
     assert Agreement.objects.get(title="Intesa con la Pennsylvania").end_date == datetime.date(2027, 6, 1)
+    # the proposals and the renewal start from a text: the clause library's draft (the renewed agreement was
+    # recorded without its text), so their documents render at once
+    assert quebec.articles.count() == 9 and renewal.articles.count() == 9
+    assert Counterpart.objects.get(name="Región de Murcia").language == "es"
 
     before = row_counts()
     events = AuditEvent.objects.count()
