@@ -77,8 +77,6 @@ SENTENCES = {
     "agreement_terminate": (EventKind.PROCEDURE, gettext_lazy("%(who)s ha registrato il recesso.")),
     "renewal_decline": (EventKind.PROCEDURE, gettext_lazy("%(who)s ha deciso di non rinnovare l'accordo.")),
     "renewal_create": (EventKind.PROCEDURE, gettext_lazy("%(who)s ha avviato il rinnovo %(renewal)s.")),
-    "renewal_open": (EventKind.PROCEDURE,
-                     gettext_lazy("%(who)s ha avviato questo rinnovo di %(renews)s, con i dati e il testo di quello.")),
     "agreement_expire": (EventKind.PROCEDURE, gettext_lazy("L'accordo è scaduto.")),
     "agreement_tacit_renewal": (EventKind.PROCEDURE, gettext_lazy("L'accordo si è rinnovato tacitamente.")),
     "document_generate": (EventKind.DOCUMENTS,

@@ -498,11 +498,10 @@ def renewal_create(*, agreement: Agreement, actor, automatic: bool = False) -> A
     new.other_counterparts.set(old.other_counterparts.all())
     Article.objects.bulk_create(Article(agreement=new, **row) for row in old.articles.values(*ARTICLE_FIELDS))
     _signatories_create(new, old.signatories.order_by("order").values(*SIGNATORY_FIELDS))
-    audit_record(actor=actor, agreement=old, action="renewal_create",
-                 detail={"renewal": new.reference, "automatic": automatic})
-    # The renewal's own history starts with who opened it and from which agreement.
-    audit_record(actor=actor, agreement=new, action="renewal_open",
-                 detail={"reference": new.reference, "renews": old.reference, "automatic": automatic})
+    # One event, on the renewal: its history starts with who opened it and from which agreement (the old one's
+    # page shows the renewal in its chain, and its own history records the renewal when that enters into force).
+    audit_record(actor=actor, agreement=new, action="renewal_create",
+                 detail={"renewal": new.reference, "renews": old.reference, "automatic": automatic})
     return new
 
 

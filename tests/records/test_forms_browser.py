@@ -103,5 +103,5 @@ def test_renewal_asks_for_confirmation_and_its_history_starts_with_it(login, liv
     page.wait_for_url(f"{live_server.url}/accordi/{renewal.reference}/")
     page.goto(f"{live_server.url}/storico/{renewal.reference}/")
     history = page.locator("main").inner_text()
-    assert "ha avviato questo rinnovo di INT-2024-007" in history
-    assert AuditEvent.objects.filter(agreement=renewal, action="renewal_open", actor=drafter).count() == 1
+    assert f"ha avviato il rinnovo {renewal.reference}" in history
+    assert AuditEvent.objects.filter(agreement=renewal, action="renewal_create", actor=drafter).count() == 1
