@@ -6,6 +6,8 @@ If the service refuses, nothing is written and the task stays open. This module 
 so the step pages (which the flow's nodes build while the flow is defined) can import it.
 """
 
+import inspect
+
 from django import forms
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
@@ -28,7 +30,7 @@ def task_complete(*, task, actor, data: dict) -> Agreement:
             raise PermissionDeniedError(_("Non puoi completare questa attività."))
         node = task.flow_task
         agreement = activation.process.agreement
-        kwargs = step_data(node, data)
+        kwargs = step_data(node, data, agreement=agreement)
         if getattr(node, "per_dg", False):
             kwargs["dg"] = Sector.objects.get(pk=task.data["dg"])
         on_behalf_of = principal if principal.pk != actor.pk else None
@@ -47,10 +49,11 @@ def task_complete(*, task, actor, data: dict) -> Agreement:
     return agreement
 
 
-def step_data(node, data: dict) -> dict:
+def step_data(node, data: dict, agreement: Agreement | None = None) -> dict:
     """Validate `data` with the step's form (pages and API alike) and return the service's keyword arguments.
     JSON values a form field cannot read (objects, lists; numbers and booleans outside a checkbox) are refused
-    or passed as text, never handed to the field as they are."""
+    or passed as text, never handed to the field as they are. A form that depends on the agreement (the
+    full-powers fields of an accordo) declares `agreement` in its __init__ and gets it."""
     nested = sorted(name for name, value in data.items() if isinstance(value, dict | list))
     if nested:
         errors = {name: [_("Valore non valido.")] for name in nested}
@@ -61,8 +64,14 @@ def step_data(node, data: dict) -> dict:
         and not isinstance(fields.get(name), forms.BooleanField) else value
         for name, value in data.items()
     }
-    form = node.form_class(data=data)
+    form = node.form_class(data=data, **form_kwargs(node.form_class, agreement))
     if not form.is_valid():
         errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
         raise InvalidDataError(_("Dati non validi: %(fields)s") % {"fields": ", ".join(errors)}, errors)
     return form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
+
+
+def form_kwargs(form_class, agreement) -> dict:
+    """`agreement=` for the step forms whose fields depend on it, nothing for the others."""
+    params = inspect.signature(form_class.__init__).parameters
+    return {"agreement": agreement} if agreement is not None and "agreement" in params else {}

@@ -30,7 +30,7 @@ class AgreementFlow(flow.Flow):
     lock_impl = lock.SelectForUpdateLock(nowait=False, attempts=1)
     process_title = _("Accordo internazionale")
     process_description = _("Dalla proposta all'entrata in vigore e al rinnovo")
-    summary_template = "{{ process.agreement.reference }} {{ process.agreement.title }}"
+    process_summary_template = "{{ process.agreement.reference }} {{ process.agreement.title }}"
 
     # Each human step names the row of the rule table it applies (agreements/common/rules.py, `rule=`): the
     # task page and the agreement's timeline show it.

@@ -114,8 +114,18 @@ class ObservationsForm(forms.Form):
     date = date_field(_("Data della risposta"))
     text = forms.CharField(label=_("Testo delle osservazioni"), required=False, max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 4}))
-    full_powers_date = date_field(_("Data dei pieni poteri (solo accordi con Stati esteri)"), required=False)
+    full_powers_date = date_field(_("Data dei pieni poteri del Ministero degli Esteri"), required=False)
     full_powers_protocol = forms.CharField(label=_("Protocollo dei pieni poteri"), required=False, max_length=60)
+
+    FULL_POWERS = ("full_powers_date", "full_powers_protocol")
+
+    def __init__(self, *args, agreement=None, **kwargs):
+        """Full powers exist only for an accordo with a foreign State (L. 131/2003 art. 6 c. 3): for any other
+        kind the fields are not on the form, so posted values are ignored (and the service refuses them)."""
+        super().__init__(*args, **kwargs)
+        if agreement is not None and not agreement.needs_full_powers:
+            for name in self.FULL_POWERS:
+                del self.fields[name]
 
 
 class SignatureForm(forms.Form):

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from agreements.common.access import agreement_for
 from agreements.common.errors import ServiceError
@@ -42,16 +41,20 @@ def proposal_create(request):
 
 
 @login_required
-@require_POST
 def renewal_start(request, reference):
+    """Starting a renewal opens a new agreement and its whole procedure: the page says so and asks to confirm;
+    only the confirmed POST (with `confirm`) starts it."""
     agreement = agreement_for(request.user, reference=reference)
-    try:
-        renewal = services.renewal_start(agreement=agreement, actor=request.user)
-    except ServiceError as error:
-        messages.error(request, str(error))
-        return _detail(agreement)
-    messages.success(request, _("Rinnovo %(ref)s avviato.") % {"ref": renewal.reference})
-    return _detail(renewal)
+    require_page_role(request.user, Role.DRAFTER)
+    if request.method == "POST" and request.POST.get("confirm"):
+        try:
+            renewal = services.renewal_start(agreement=agreement, actor=request.user)
+        except ServiceError as error:
+            messages.error(request, str(error))
+            return _detail(agreement)
+        messages.success(request, _("Rinnovo %(ref)s avviato.") % {"ref": renewal.reference})
+        return _detail(renewal)
+    return render(request, "agreements/renewal_confirm.html", {"agreement": agreement})
 
 
 @login_required

@@ -94,10 +94,17 @@ def unreachable_tasks_report() -> int:
         return len(notifications.unreachable_tasks_report(open_tasks=TASKS.unreachable()))
 
 
+def delegations_started_notify() -> int:
+    """Tell the deputies whose delegation runs today of the absent person's open tasks (once per task)."""
+    with transaction.atomic():
+        return len(notifications.delegations_started_notify(today=dates.today()))
+
+
 def timers_job() -> int:
     """The periodic timers (worker): every due transition, the administrators told of tasks nobody can act on,
-    then the heartbeat the health page reads."""
+    the deputies whose delegation started told of the tasks waiting, then the heartbeat the health page reads."""
     fired = timers_fire_due()
     unreachable_tasks_report()
+    delegations_started_notify()
     heartbeat_record("fire_workflow_timers", fired=fired)
     return fired

@@ -17,7 +17,7 @@ from agreements.common.errors import ServiceError
 from agreements.common.links import agreement_path
 from agreements.records.selectors import observations_wait, task_context
 
-from .completion import task_complete
+from .completion import form_kwargs, task_complete
 from .permissions import agreement_of, principal_for
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -30,6 +30,9 @@ class StepView(FormView):
     def setup(self, request, *args, task, agreement, principal, **kwargs):
         super().setup(request, *args, **kwargs)
         self.task, self.agreement, self.principal = task, agreement, principal
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), **form_kwargs(self.form_class, self.agreement)}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -231,6 +231,15 @@ FIELD_LABELS = {
     "agreement.published_on": "data di pubblicazione",
     "agreement.renews_reference": "codice dell'accordo rinnovato",
     "agreement.renews_title": "titolo dell'accordo rinnovato",
+    "renewed": "accordo da rinnovare",
+    "renewed.reference": "codice dell'accordo da rinnovare",
+    "renewed.title": "titolo dell'accordo da rinnovare",
+    "renewed.signed_on": "data di firma dell'accordo da rinnovare",
+    "renewed.signature_place": "luogo di firma dell'accordo da rinnovare",
+    "renewed.entry_into_force": "entrata in vigore dell'accordo da rinnovare",
+    "renewed.end_date": "scadenza dell'accordo da rinnovare",
+    "renewed.renewal_text": "clausola di rinnovo dell'accordo da rinnovare",
+    "renewed.subject_areas_text": "ambiti di cooperazione dell'accordo da rinnovare",
     "counterpart.name": "denominazione della controparte",
     "counterpart.name_local": "denominazione in lingua originale",
     "counterpart.country": "Paese della controparte",
@@ -401,6 +410,22 @@ def context_from(agreement: Agreement, *, articles, signatories, dgs, today=None
         "renews_reference": agreement.renews.reference if agreement.renews_id is not None else "",
         "renews_title": agreement.renews.title if agreement.renews_id is not None else "",
     })
+    # The agreement a renewal proposal is about: the one this record renews (generated on the renewal), or the
+    # agreement itself (generated on the agreement in force before its renewal is opened).
+    old = agreement.renews if agreement.renews_id is not None else agreement
+    old_kind = KIND_WITH_ARTICLE.get(old.kind, old.kind)
+    renewed = _present({
+        "reference": old.reference,
+        "title": old.title,
+        "kind_with_article": old_kind,
+        "kind_genitive": KIND_GENITIVE.get(old.kind, old.kind),
+        "signed_on": italian_date(old.signed_on),
+        "signature_place": old.signature_place,
+        "entry_into_force": italian_date(old.entry_into_force),
+        "end_date": italian_date(old.end_date),
+        "renewal_text": _renewal_text(old, old_kind),
+        "subject_areas_text": italian_list(old.subject_areas),
+    })
     agreement_fields["subject_areas"] = [clean_text(a) for a in agreement.subject_areas]
     agreement_fields["is_binding"] = agreement.is_binding
     agreement_fields["is_state_agreement"] = agreement.needs_full_powers
@@ -408,6 +433,7 @@ def context_from(agreement: Agreement, *, articles, signatories, dgs, today=None
         "today": clean_text(italian_date(today or dates.today())),
         "region": {k: clean_text(v) for k, v in REGION.items()},
         "agreement": agreement_fields,
+        "renewed": renewed,
         "counterpart": _present({
             "name": counterpart.name,
             "name_local": counterpart.name_local if clean_text(counterpart.name_local) else counterpart.name,
@@ -470,7 +496,11 @@ def sample_context() -> dict:
         entry_into_force=day, end_date=day, burert_reference="BURERT", published_on=day,
         drafted_by=user, director=user,
     )
-    agreement.renews = Agreement(pk=0, reference="INT-2021-001", title="Precedente")
+    agreement.renews = Agreement(
+        pk=0, reference="INT-2021-001", title="Precedente", kind=AgreementKind.INTESA, subject_areas=["cultura"],
+        signature_place="Bologna", signed_on=day, entry_into_force=day, end_date=day,
+        renewal_clause=RenewalClause.EXPRESS,
+    )
     articles = [Article(number=1, heading_it="Oggetto", text_it="Testo",
                         translations={"fr": {"heading": "Objet", "text": "Texte"}})]
     signatories = [Signatory(side=Signatory.Side.REGION, name="A", role="B"),

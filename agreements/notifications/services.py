@@ -279,6 +279,22 @@ def delegation_started(*, delegation) -> list[Notification]:
     return created
 
 
+def delegations_started_notify(*, today: datetime.date | None = None) -> list[Notification]:
+    """Periodic (the hourly timers job): every deputy whose delegation runs today is told of the open tasks the
+    absent person holds. A delegation named ahead of time is thus told on its first day; one named for today was
+    told when it was created, and a task created during the absence reached the deputy with its assignment. The
+    key is the assignment's (task and person), so however often the job runs, each deputy hears of each task once."""
+    from agreements.models import Delegation
+
+    today = today or dates.today()
+    running = (Delegation.objects.filter(starts_on__lte=today, ends_on__gte=today, deputy__is_active=True)
+               .select_related("user", "deputy", "deputy__profile").order_by("pk"))
+    created = []
+    for delegation in running:
+        created += delegation_started(delegation=delegation)
+    return created
+
+
 def unreachable_tasks_report(*, open_tasks) -> list[Notification]:
     """Open tasks nobody can act on (their holder or every referent of their DG left, no one holds the role):
     every active administrator is told, once per task, with the link to the task and what to do."""

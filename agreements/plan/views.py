@@ -34,13 +34,6 @@ class ActualForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["indicator"].label_from_instance = lambda i: f"{i.number}. {i.name}"
 
-    def full_clean(self):
-        super().full_clean()
-        # Tie each error text to its field, so screen readers read it with the field.
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-errors"
-
 
 # Length in SVG units of the longest bar of a chart (templates/plan/monitoring.html draws the rest around it).
 CHART_BAR_WIDTH = 300

@@ -363,6 +363,8 @@ def observations_record(
     check_date_order((agreement.notice_government_date, date, _("La risposta non può precedere la notifica.")))
     if date > dates.today():
         raise ValidationFailed(_("La data non può essere futura."))
+    if not agreement.needs_full_powers and (full_powers_date or full_powers_protocol.strip()):
+        raise ValidationFailed(_("I pieni poteri si registrano solo per un accordo con uno Stato estero."))
     values = {"observations_outcome": outcome, "observations_date": date}
     if outcome == ObservationsOutcome.OBSERVATIONS:
         if not text.strip():

@@ -172,6 +172,15 @@ class AgreementEditForm(RecordFieldsForm):
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    def __init__(self, *args, locked=(), **kwargs):
+        """`locked`: the fields a step has fixed (records.services.fixed_fields). They are shown disabled, so a
+        posted value is ignored and the initial one kept; the service refuses a change made any other way."""
+        super().__init__(*args, **kwargs)
+        for name in locked:
+            self.fields[name].disabled = True
+            self.fields[name].help_text = _("Fissato dalla delibera di Giunta sul progetto: si modifica solo se il "
+                                            "testo torna in negoziazione.")
+
     @classmethod
     def initial_for(cls, agreement) -> dict:
         initial = {name: getattr(agreement, name) for name in cls.base_fields if name not in ("dgs", "plan_actions")}
@@ -246,7 +255,7 @@ class SignatoryForm(forms.Form):
     role = forms.CharField(label=_("Carica"), max_length=200)
 
 
-SignatoryFormSet = forms.formset_factory(SignatoryForm, extra=2, can_delete=True)
+SignatoryFormSet = forms.formset_factory(SignatoryForm, extra=1, can_delete=True)
 
 
 def formset_rows(formset) -> list[dict]:

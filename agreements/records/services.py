@@ -61,6 +61,26 @@ EDITABLE_FIELDS = (
 )
 
 
+# What the Giunta approved with its resolution on the draft (L.R. 16/2008 art. 17 c. 2): the text it approved is
+# this title with this counterpart. They open again only when the text goes back to negotiation.
+FIXED_BY_GIUNTA = ("title", "counterpart")
+
+
+def fixed_fields(agreement: Agreement) -> tuple[str, ...]:
+    """The record's fields a step has fixed and an edit may not change now."""
+    if agreement.dgr_number and agreement.status != Status.NEGOTIATION:
+        return FIXED_BY_GIUNTA
+    return ()
+
+
+def _fixed_changed(agreement: Agreement, values: dict) -> list[str]:
+    def key(value):
+        return value.pk if hasattr(value, "pk") else value
+
+    return [name for name in fixed_fields(agreement)
+            if name in values and key(values[name]) != key(getattr(agreement, name))]
+
+
 def locked(agreement: Agreement) -> Agreement:
     return Agreement.objects.select_for_update().get(pk=agreement.pk)
 
@@ -298,6 +318,11 @@ def agreement_update(*, agreement: Agreement, actor, expected_version: int, **va
         )
     if agreement.status not in OPEN_STATUSES and agreement.status != Status.IN_FORCE:
         raise InvalidStateError(_("Un accordo chiuso non si modifica."))
+    if _fixed_changed(agreement, values):
+        raise ValidationFailed(
+            _("Titolo e controparte sono fissati dalla delibera di Giunta sul progetto (DGR %(dgr)s): si modificano "
+              "solo se il testo torna in negoziazione.") % {"dgr": agreement.dgr_number}
+        )
     relations = {name: values.pop(name) for name in ("dgs", "plan_actions") if name in values}
     if "dgs" in relations:  # a DG added now must have someone to give its opinion
         current = set(agreement.dgs.values_list("pk", flat=True))
@@ -517,8 +542,10 @@ def renewal_create(*, agreement: Agreement, actor, automatic: bool = False) -> A
     rows = list(old.articles.values(*ARTICLE_FIELDS)) or clause_selectors.first_draft(new)
     Article.objects.bulk_create(Article(agreement=new, **row) for row in rows)
     _signatories_create(new, old.signatories.order_by("order").values(*SIGNATORY_FIELDS))
-    audit_record(actor=actor, agreement=old, action="renewal_create",
-                 detail={"renewal": new.reference, "automatic": automatic})
+    # One event, on the renewal: its history starts with who opened it and from which agreement (the old one's
+    # page shows the renewal in its chain, and its own history records the renewal when that enters into force).
+    audit_record(actor=actor, agreement=new, action="renewal_create",
+                 detail={"renewal": new.reference, "renews": old.reference, "automatic": automatic})
     return new
 
 

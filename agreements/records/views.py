@@ -95,8 +95,9 @@ def _show_refusal(form, error: ServiceError):
 def agreement_edit(request, reference):
     agreement = agreement_for(request.user, reference=reference)
     require_page_role(request.user, Role.DRAFTER)
+    initial, locked = AgreementEditForm.initial_for(agreement), services.fixed_fields(agreement)
     if request.method == "POST":
-        form = AgreementEditForm(request.POST)
+        form = AgreementEditForm(request.POST, initial=initial, locked=locked)
         if form.is_valid():
             try:
                 services.agreement_update(
@@ -109,7 +110,7 @@ def agreement_edit(request, reference):
                 messages.success(request, _("Scheda dell'accordo aggiornata."))
                 return _detail(agreement)
     else:
-        form = AgreementEditForm(initial=AgreementEditForm.initial_for(agreement))
+        form = AgreementEditForm(initial=initial, locked=locked)
     return render(request, "agreements/edit_form.html", {"form": form, "agreement": agreement})
 
 

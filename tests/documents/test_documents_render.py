@@ -278,3 +278,29 @@ def test_fuzz_rendering_never_crashes_and_the_output_always_opens(title, name, n
     assert plain(render.clean_text(title)) in text
     if template != "lettera_controparte":
         assert plain(render.clean_text(text_it)) in text
+
+
+@pytest.mark.django_db
+def test_renewal_proposal_renders_from_the_renewal_record_with_the_renewed_agreements_dates(drafter):
+    # given an Intesa in force and its renewal opened (a new record in negotiation, with no dates of its own)
+    from agreements.records.services import renewal_create
+    from tests.support.factories import InForceAgreementFactory
+
+    old = InForceAgreementFactory(reference="INT-2022-004", title="Intesa con la Nouvelle-Aquitaine",
+                                  signature_place="Bordeaux", duration_months=36, drafted_by=drafter)
+    Signatory.objects.create(agreement=old, side="region", name="Stefano Bonaccini", role="Presidente", order=0)
+    renewal = renewal_create(agreement=old, actor=drafter)
+    assert renewal.entry_into_force is None and renewal.end_date is None
+    # when the renewal proposal is generated on the renewal
+    data = documents.render_for_agreement(renewal, "proposta_rinnovo")[0]
+    # then it speaks of the agreement being renewed, its signature and its dates, and of the renewal's duration
+    text = plain(all_text(open_docx(data)))
+    for value in ("INT-2022-004", "Intesa con la Nouvelle-Aquitaine", "Bordeaux", render.italian_date(old.signed_on),
+                  render.italian_date(old.entry_into_force), render.italian_date(old.end_date), "36 mesi",
+                  "Stefano Bonaccini"):
+        assert plain(value) in text, value
+    assert "«Intesa con la Nouvelle-Aquitaine» (INT-2022-004)" in text  # the subject names the renewed one
+    assert not render.LEFTOVER_TAG.search(text)
+    # and the same letter generated on the agreement in force before its renewal reads the same dates
+    text_old = plain(all_text(open_docx(documents.render_for_agreement(old, "proposta_rinnovo")[0])))
+    assert render.italian_date(old.end_date) in text_old and "INT-2022-004" in text_old

@@ -296,6 +296,42 @@ def test_a_deputy_named_while_tasks_wait_is_told_of_them_once(clock, smtp_settin
     assert not task_mails(smtp_server, later.email)
 
 
+def test_a_deputy_whose_delegation_starts_later_is_told_when_it_starts_once(
+    clock, smtp_settings, smtp_server, drafter, director
+):
+    from agreements.accounts.services import delegation_create
+
+    # given the director's approval waiting, and a deputy named today for the week after next
+    agreement = propose(drafter, director)
+    complete(agreement, "negotiate", drafter, confirm=True)
+    approve = task_of(agreement, "approve")
+    later = UserFactory(username="vice-futuro", roles=[Role.DIRECTOR])
+    starts = START.date() + datetime.timedelta(days=7)
+    delegation_create(actor=director, user=director, deputy=later, starts_on=starts,
+                      ends_on=starts + datetime.timedelta(days=2))
+    # when the periodic job runs before the delegation starts: nothing for the deputy
+    wf.timers_job()
+    relay_all()
+    assert not task_mails(smtp_server, later.email)
+    director_mails = len(task_mails(smtp_server, director.email))
+    # when it runs on the first day of the delegation, and again, and the next day
+    clock.move_to(START + datetime.timedelta(days=7))
+    wf.timers_job()
+    wf.timers_job()
+    clock.move_to(START + datetime.timedelta(days=8))
+    wf.timers_job()
+    relay_all()
+    # then the deputy got exactly one e-mail for the task, over SMTP, saying why, with the link
+    [mail] = task_mails(smtp_server, later.email)
+    assert mail["Message-ID"] == f"<notification-task-{approve.pk}-u{later.pk}@intese.regione>"
+    assert f"/attivita/{approve.pk}/" in body(mail) and "sostituto" in body(mail)
+    assert starts.strftime("%d/%m/%Y") in body(mail)
+    assert Notification.objects.filter(user=later, kind=NotificationKind.TASK).count() == 1
+    # and nobody else was told again
+    assert len(task_mails(smtp_server, director.email)) == director_mails
+    assert OutboxMessage.objects.filter(to__contains=[later.email]).count() == 1
+
+
 def test_a_dg_without_referent_cannot_be_added_by_an_edit_either(drafter, director, dg_agri, dg_crli, referent_agri):
     from agreements.records.services import agreement_update
 

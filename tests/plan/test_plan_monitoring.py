@@ -99,8 +99,8 @@ def test_bad_actual_is_refused_with_the_error_on_the_field_and_nothing_written(c
     response = client.post(reverse("plan:actual_record"), {"indicator": indicator.pk, **payload})
     assert response.status_code == 400
     html = response.content.decode()
-    assert f'id="id_{field}-errors" role="alert"' in html
-    assert re.search(rf'<(input|select)[^>]*aria-describedby="id_{field}-errors"', html)
+    assert f'class="errorlist" id="id_{field}_error"' in html
+    assert re.search(rf'<(input|select)[^>]*aria-describedby="[^"]*id_{field}_error"', html)
     assert not IndicatorActual.objects.exists()
     assert AuditEvent.objects.count() == before
 

@@ -63,7 +63,8 @@ def test_page_needs_login_and_hides_other_dgs_agreements(client, proposal, refer
     assert "Pagina non trovata" in text(hidden) and "Aquitaine" not in text(hidden)
     for name in ("edit", "articles", "signatories", "close", "renewal_decline"):
         assert client.get(reverse(f"agreements:{name}", args=[proposal.reference])).status_code == 404
-    assert client.post(reverse("agreements:renewal_start", args=[proposal.reference])).status_code == 404
+    assert client.post(reverse("agreements:renewal_start", args=[proposal.reference]),
+                       {"confirm": "1"}).status_code == 404
     client.force_login(referent_agri)
     assert client.get(page_url(proposal)).status_code == 200
 
@@ -312,13 +313,22 @@ def test_renewal_start_and_decline_from_an_agreement_in_force(client, clock, dra
     assert old.no_renewal_decided_on == datetime.date(2026, 3, 2)
 
     client.force_login(drafter)
-    response = client.post(reverse("agreements:renewal_start", args=[old.reference]))
+    # The button asks for confirmation first: the page says what a renewal is, and nothing is created.
+    confirm = client.get(reverse("agreements:renewal_start", args=[old.reference]))
+    assert "ripercorre l'intera procedura" in text(confirm) and 'name="confirm"' in confirm.content.decode()
+    assert client.post(reverse("agreements:renewal_start", args=[old.reference])).status_code == 200
+    assert not Agreement.objects.filter(renews=old).exists()
+    response = client.post(reverse("agreements:renewal_start", args=[old.reference]), {"confirm": "1"})
     renewal = Agreement.objects.get(renews=old)
     assert response["Location"] == page_url(renewal)
     page = text(client.get(page_url(renewal)))
     assert "Catena dei rinnovi" in page and "INT-2022-001" in page
     # A second start is refused with the service's message, nothing created.
-    response = client.post(reverse("agreements:renewal_start", args=[old.reference]), follow=True)
+    assert AuditEvent.objects.filter(agreement=renewal, action="renewal_create", actor=drafter).count() == 1
+    assert AuditEvent.objects.filter(action="renewal_create").count() == 1
+    history = text(client.get(reverse("history:page", args=[renewal.reference])))
+    assert f"ha avviato il rinnovo {renewal.reference}" in history
+    response = client.post(reverse("agreements:renewal_start", args=[old.reference]), {"confirm": "1"}, follow=True)
     assert "già stato avviato" in text(response)
     assert Agreement.objects.filter(renews=old).count() == 1
 

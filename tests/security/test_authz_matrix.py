@@ -159,7 +159,8 @@ EXPECTED = {
     "agreements:articles POST": "login 404 ok 403 404 403 403 403 ok",
     "agreements:signatories": "login 404 ok 403 404 403 403 403 ok",
     "agreements:signatories POST": "login 404 ok 403 404 403 403 403 ok",
-    "agreements:renewal_start": "login 404 ok refused 404 refused refused refused ok",
+    "agreements:renewal_start": "login 404 ok 403 404 403 403 403 ok",
+    "agreements:renewal_start POST": "login 404 ok 403 404 403 403 403 ok",
     "agreements:renewal_decline": "login 404 ok 403 404 ok 403 403 ok",
     # A is not tacitly extended: the secretariat reaches the form, and the service refuses the informativa.
     "agreements:tacit_extension_inform": "login 404 403 403 404 403 ok 403 ok",
@@ -212,6 +213,7 @@ POSTS = {
     "agreements:close": lambda w: {"_path": _ref("agreements:close", w.d), "closure": "withdraw",
                                    "reason": "La controparte ha rinunciato."},
     "agreements:renewal_decline": lambda w: {"reason": "Obiettivi raggiunti."},
+    "agreements:renewal_start": lambda w: {"confirm": "1"},
     "agreements:tacit_extension_inform": lambda w: {"date": "2026-01-12", "protocol": "AL/9"},
     "documents:generate": lambda w: {"template": "intesa_bilingue"},
     "documents:upload": _upload,

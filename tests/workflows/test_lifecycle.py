@@ -377,7 +377,7 @@ def test_renewal_starts_by_itself_at_the_first_expiry_threshold_once(clock, draf
     clock.move_to(START + days(1))
     assert wf.timers_fire_due() == 1  # `far` now
     assert old.renewals.count() == 1
-    event = AuditEvent.objects.get(agreement=old, action="renewal_create")
+    event = AuditEvent.objects.get(agreement=renewal, action="renewal_create")
     assert event.actor is None and event.detail["automatic"] is True
 
 

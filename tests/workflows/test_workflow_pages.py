@@ -68,7 +68,7 @@ def test_field_errors_are_linked_to_their_field(client, in_consultation, dg_agri
     task = task_of(in_consultation, "consult_dg", dg=dg_agri)
     client.force_login(referent_agri)
     html = client.post(execute_url(task), {"kind": "nonsense"}).content.decode()
-    assert 'aria-describedby="id_kind-errors"' in html and 'id="id_kind-errors"' in html
+    assert 'aria-describedby="id_kind_error"' in html and 'class="errorlist" id="id_kind_error"' in html
 
 
 def test_viewflow_console_is_for_the_gabinetto_roles(client, in_consultation, director, referent_agri):
