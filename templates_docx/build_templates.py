@@ -318,23 +318,25 @@ def lettera_controparte() -> Document:
 
 
 def proposta_rinnovo() -> Document:
+    # About the agreement being renewed (`renewed`: the one the renewal record renews, or the agreement itself),
+    # with the duration of the renewal (`agreement`).
     doc = new_document("Proposta di rinnovo")
     letterhead(doc)
     para(doc, "Spett.le {{ counterpart.name_local }}", bold=True, space_after=0)
     para(doc, "{{ counterpart.country }}", space_after=12)
-    para(doc, "Oggetto: proposta di rinnovo {{ agreement.kind_genitive }} «{{ agreement.title }}» "
-              "({{ agreement.reference }})", bold=True, align="justify", space_after=12)
+    para(doc, "Oggetto: proposta di rinnovo {{ renewed.kind_genitive }} «{{ renewed.title }}» "
+              "({{ renewed.reference }})", bold=True, align="justify", space_after=12)
     para(doc, "Gentili colleghi,", space_after=6)
-    para(doc, "{{ agreement.kind_with_article }} «{{ agreement.title }}» tra la {{ region.name }} e "
-              "{{ counterpart.name_local }}{% if agreement.signed_on is defined %} (firma: "
-              "{{ agreement.signed_on }}{% if agreement.signature_place is defined %}, "
-              "{{ agreement.signature_place }}{% endif %}){% endif %} ha effetto dal {{ agreement.entry_into_force }} "
-              "fino al {{ agreement.end_date }}.", align="justify")
-    para(doc, "Alla luce dei risultati raggiunti{% if agreement.subject_areas_text is defined %} negli ambiti della "
-              "collaborazione ({{ agreement.subject_areas_text }}){% endif %}, la {{ region.name }} ne propone il "
+    para(doc, "{{ renewed.kind_with_article }} «{{ renewed.title }}» tra la {{ region.name }} e "
+              "{{ counterpart.name_local }}{% if renewed.signed_on is defined %} (firma: "
+              "{{ renewed.signed_on }}{% if renewed.signature_place is defined %}, "
+              "{{ renewed.signature_place }}{% endif %}){% endif %} ha effetto dal {{ renewed.entry_into_force }} "
+              "fino al {{ renewed.end_date }}.", align="justify")
+    para(doc, "Alla luce dei risultati raggiunti{% if renewed.subject_areas_text is defined %} negli ambiti della "
+              "collaborazione ({{ renewed.subject_areas_text }}){% endif %}, la {{ region.name }} ne propone il "
               "rinnovo per ulteriori {{ agreement.duration_text }}, con l'aggiornamento del testo ove necessario.",
          align="justify")
-    para(doc, "Clausola di rinnovo vigente: {{ agreement.renewal_text }}", italic=True, align="justify")
+    para(doc, "Clausola di rinnovo vigente: {{ renewed.renewal_text }}", italic=True, align="justify")
     para(doc, "Da parte italiana il rinnovo seguirà la procedura prevista dall'articolo 6 della " + L131
          + " (comunicazione preventiva al Governo). Restiamo in attesa di conoscere la vostra disponibilità e le "
            "eventuali proposte di modifica del testo.", align="justify", space_after=12)
