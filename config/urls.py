@@ -17,6 +17,7 @@ from agreements.plan import urls as plan_urls
 from agreements.records import urls as records_urls
 from agreements.registry_import import urls as registry_import_urls
 from agreements.reminders import urls as reminders_urls
+from agreements.search import urls as search_urls
 from config.api import api
 from workflows import urls as workflows_urls
 from workflows.process_views import task_page
@@ -32,6 +33,7 @@ urlpatterns = [
     path("workflow/", include(workflows_urls.urlpatterns)),
     path("attivita/<int:task_pk>/", task_page, name="task_page"),
     path("documenti/", include(documents_urls)),
+    path("cerca/", include(search_urls)),
     path("promemoria/", include((
         reminders_urls.urlpatterns + outbox_urls.urlpatterns + health_urls.urlpatterns, "reminders"))),
     path("piano/", include(plan_urls)),

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from agreements.common.audit import audit_record
-from agreements.common.enqueue import CONVERT_TO_PDF, enqueue_after_commit
+from agreements.common.enqueue import CONVERT_TO_PDF, SEARCH_INDEX_DOCUMENT, enqueue_after_commit
 from agreements.common.errors import PermissionDeniedError
 from agreements.common.roles import Role, has_role
 from agreements.models import (
@@ -215,6 +215,8 @@ def document_upload(*, agreement: Agreement, doc_type: str, upload, actor) -> Do
         filename=f"{_signed_stem(upload.name)}{checked.extension}", content_type=checked.content_type,
         action="document_upload", detail=detail, signature=checked.signature,
     )
+    # The search (agreements/search) indexes the file's text in the worker, once this upload has committed.
+    enqueue_after_commit(SEARCH_INDEX_DOCUMENT, version.pk)
     return version
 
 
