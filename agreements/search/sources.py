@@ -19,8 +19,9 @@ MAX_BODY_CHARS = 400_000
 MAX_PDF_PAGES = 500
 # The markers ts_headline puts around a hit (the page turns them into <mark>); removed from indexed text.
 HIT_START, HIT_STOP = "\u27e6", "\u27e7"
-# Audit-event details that carry someone's remarks on the text (director, government, Assembly, withdrawal).
-REMARK_KEYS = ("remarks", "reason", "observations", "text")
+# Audit-event details that carry someone's remarks on the text (director's send-backs and rejections, reasons for
+# withdrawing or archiving). Opinions' notes are indexed from the opinions, observations from the record's fields.
+REMARK_KEYS = ("remarks", "reason")
 # The record's free-text fields.
 NOTE_FIELDS = ("notes", "cost_notes", "implementation_notes", "qualification_reason", "negotiation_criteria",
                "observations_text", "assembly_observations_text", "closed_reason")
@@ -49,12 +50,13 @@ def clean(text) -> str:
     return text[:MAX_BODY_CHARS]
 
 
-def article_texts(agreement: Agreement, articles: list[Article]) -> list[SearchText]:
-    """Every article in every language it is written in. Today an Article holds Italian and one other language
-    (the first of the agreement's languages that is not Italian)."""
+def article_texts(agreement: Agreement) -> list[SearchText]:
+    """Every article of the agreement in every language it is written in: the one place that reads article texts.
+    Today an Article holds Italian and one other language (the first of the agreement's languages that is not
+    Italian)."""
     other = next((code for code in (agreement.languages or []) if code != ITALIAN), "xx")
     texts = []
-    for article in articles:
+    for article in Article.objects.filter(agreement=agreement).order_by("number"):
         prefix = _("Art. %(n)s") % {"n": article.number}
         texts.append(SearchText(SearchEntry.Kind.ARTICLE, article.pk, ITALIAN,
                                 clean(f"{prefix} {article.heading_it}"), clean(article.text_it)))
@@ -99,10 +101,9 @@ def remark_texts(events: list[AuditEvent]) -> list[SearchText]:
 
 def agreement_texts(agreement: Agreement) -> list[SearchText]:
     """Everything of one agreement the search indexes, except its documents (indexed one by one by the worker)."""
-    articles = list(Article.objects.filter(agreement=agreement).order_by("number"))
     opinions = list(Opinion.objects.filter(agreement=agreement).select_related("dg"))
-    events = list(AuditEvent.objects.filter(agreement=agreement).exclude(detail={}))
-    return [*record_texts(agreement), *article_texts(agreement, articles), *opinion_texts(opinions),
+    events = list(AuditEvent.objects.filter(agreement=agreement, detail__has_any_keys=list(REMARK_KEYS)))
+    return [*record_texts(agreement), *article_texts(agreement), *opinion_texts(opinions),
             *remark_texts(events)]
 
 

@@ -15,7 +15,7 @@ from agreements.documents.signatures import SignatureError
 from agreements.models import AuditEvent, Counterpart, DocumentVersion
 from tests.support.documents import docx_bytes, stored_files
 from tests.support.factories import AgreementFactory
-from tests.support.signing import pdf_bytes, sign_p7m, sign_pdf, tamper, throwaway_signer
+from tests.support.signing import change_after_signing, pdf_bytes, sign_p7m, sign_pdf, tamper, throwaway_signer
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +119,16 @@ def test_tampered_original_is_refused_and_nothing_is_stored(kind, client, drafte
     # then it is refused because its content does not match its signature
     [message] = messages_of(response)
     assert message.startswith("File rifiutato:") and "non corrisponde alla firma di Michele de Pascale" in message
+    assert_nothing_stored(media_root)
+
+
+def test_a_pdf_whose_page_was_replaced_after_signing_is_refused(client, drafter, pennsylvania, signer, media_root):
+    # given a signed PDF to which an incremental update replaced the page's text (the signed bytes are intact)
+    altered = change_after_signing(sign_pdf(pdf_bytes(*TEXT), signer))
+    client.force_login(drafter)
+    response = upload(client, pennsylvania, "intesa.pdf", altered)
+    [message] = messages_of(response)
+    assert "modificato dopo la firma di Michele de Pascale" in message
     assert_nothing_stored(media_root)
 
 

@@ -146,3 +146,19 @@ def tamper(data: bytes, old: bytes, new: bytes) -> bytes:
     """The same file with the first `old` replaced by `new` (same length, so offsets stay right)."""
     assert len(old) == len(new) and old in data
     return data.replace(old, new, 1)
+
+
+def change_after_signing(signed: bytes) -> bytes:
+    """The signed PDF with an incremental update that replaces the page's text: the signed bytes stay intact, the
+    document shown is not the one signed."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Contents"] = writer.add_object(
+        generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 700 Td (Testo sostituito dopo la firma) Tj ET"))
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
