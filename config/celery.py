@@ -70,6 +70,8 @@ app.conf.update(
         "fire-workflow-timers": {"task": enqueue.FIRE_WORKFLOW_TIMERS, "schedule": 300.0},
         # The day's digest of information messages: the first run of the day sends it, the others find nothing.
         "send-digests": {"task": enqueue.SEND_DIGESTS, "schedule": crontab(minute=20, hour="7-23")},
+        # The search index catches up with the agreements written since its last run (agreements/search).
+        "search-refresh": {"task": enqueue.SEARCH_REFRESH, "schedule": 60.0},
     },
 )
 app.autodiscover_tasks(["worker"])

@@ -18,6 +18,7 @@ from agreements.plan import urls as plan_urls
 from agreements.records import urls as records_urls
 from agreements.registry_import import urls as registry_import_urls
 from agreements.reminders import urls as reminders_urls
+from agreements.search import urls as search_urls
 from config.api import api
 from workflows import urls as workflows_urls
 from workflows.process_views import task_page
@@ -34,6 +35,7 @@ urlpatterns = [
     path("attivita/<int:task_pk>/", task_page, name="task_page"),
     path("documenti/", include(documents_urls)),
     path("testi/", include(clauses_urls)),
+    path("cerca/", include(search_urls)),
     path("promemoria/", include((
         reminders_urls.urlpatterns + outbox_urls.urlpatterns + health_urls.urlpatterns, "reminders"))),
     path("piano/", include(plan_urls)),

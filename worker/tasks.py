@@ -13,6 +13,7 @@ from agreements.documents.services import pdf_convert_job
 from agreements.notifications.services import digests_job
 from agreements.outbox.services import relay_job
 from agreements.reminders.services import scan_job
+from agreements.search.services import search_index_document, search_refresh_job
 from workflows.services import timers_job
 
 
@@ -39,3 +40,13 @@ def convert_to_pdf(version_id: int, user_id: int):
 @shared_task(name=enqueue.SEND_DIGESTS, acks_late=True)
 def send_digests():
     return digests_job()
+
+
+@shared_task(name=enqueue.SEARCH_INDEX_DOCUMENT, acks_late=True)
+def search_index_document_task(version_id: int):
+    return search_index_document(version_id=version_id)
+
+
+@shared_task(name=enqueue.SEARCH_REFRESH, acks_late=True)
+def search_refresh():
+    return search_refresh_job()

@@ -14,6 +14,8 @@ CONVERT_TO_PDF = "intese.convert_to_pdf"
 SCAN_REMINDERS = "intese.scan_reminders"
 FIRE_WORKFLOW_TIMERS = "intese.fire_workflow_timers"
 SEND_DIGESTS = "intese.send_digests"
+SEARCH_INDEX_DOCUMENT = "intese.search_index_document"
+SEARCH_REFRESH = "intese.search_refresh"
 
 
 def send_now(name: str, *args, connection=None, **options):

@@ -214,3 +214,102 @@ def _check_opens(data: bytes) -> None:
         docx.Document(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - whatever python-docx chokes on, the user sees one message
         raise PreflightError(_("Il file .docx è danneggiato e non può essere aperto.")) from None
+
+
+# --- PDF (signed originals) -----------------------------------------------------------------------------------
+
+PDF_MAGIC = b"%PDF-"
+MAX_PDF_OBJECTS = 200_000
+MAX_PDF_PAGES = 2000
+# Names a viewer acts on: scripts, launched programs, embedded files and multimedia, XFA forms (which run scripts).
+_ACTIVE_PDF_NAMES = {
+    "/JavaScript": "JavaScript", "/JS": "JavaScript", "/Launch": "Launch", "/EmbeddedFile": "embedded file",
+    "/EmbeddedFiles": "embedded file", "/RichMedia": "RichMedia", "/XFA": "XFA", "/SubmitForm": "SubmitForm",
+    "/ImportData": "ImportData",
+}
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# Only long names in the raw scan: a three-letter name like /JS turns up by chance in compressed binary streams.
+_RAW_ACTIVE = re.compile(rb"/(JavaScript|EmbeddedFiles?|RichMedia)(?![A-Za-z0-9])")
+
+
+def preflight_pdf(data: bytes) -> None:
+    """Raise PreflightError unless `data` is a readable, unencrypted PDF with no scripts, embedded files, launch
+    actions, multimedia or XFA forms. The whole object graph reachable from the trailer is walked (object streams
+    included, through pypdf), and the raw bytes are scanned too with `#xx` name escapes decoded."""
+    check_size(len(data))
+    head = data[:1024]
+    if PDF_MAGIC not in head:
+        raise PreflightError(_("Il file non è un PDF (contenuto non riconosciuto)."))
+    _scan_pdf_bytes(data)
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise PreflightError(
+                _("Il PDF è cifrato o protetto da password: caricare una copia senza protezione.")
+            )
+        pages = len(reader.pages)
+        trailer = reader.trailer
+        _walk_pdf(trailer)
+    except PreflightError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+            zlib.error, OSError, NotImplementedError):
+        raise PreflightError(_("Il PDF è danneggiato e non può essere letto.")) from None
+    if pages == 0:
+        raise PreflightError(_("Il PDF non ha pagine."))
+    if pages > MAX_PDF_PAGES:
+        raise PreflightError(
+            _("Il PDF ha troppe pagine (%(n)d, massimo %(max)d).") % {"n": pages, "max": MAX_PDF_PAGES}
+        )
+
+
+def _refuse_active(what: str):
+    if what == "embedded file":
+        raise PreflightError(_("Il PDF contiene file incorporati (allegati): non sono ammessi."))
+    if what == "JavaScript":
+        raise PreflightError(_("Il PDF contiene codice JavaScript: non è ammesso."))
+    raise PreflightError(
+        _("Il PDF contiene contenuti attivi (%(what)s): non sono ammessi.") % {"what": what}
+    )
+
+
+def _scan_pdf_bytes(data: bytes) -> None:
+    if b"/Encrypt" in data:
+        raise PreflightError(_("Il PDF è cifrato o protetto da password: caricare una copia senza protezione."))
+    unescaped = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+    match = _RAW_ACTIVE.search(unescaped)
+    if match:
+        _refuse_active(_ACTIVE_PDF_NAMES["/" + match.group(1).decode()])
+
+
+def _walk_pdf(root) -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    count = 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            key = (obj.idnum, obj.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            count += 1
+            if count > MAX_PDF_OBJECTS:
+                raise PreflightError(_("Il PDF contiene troppi oggetti: struttura anomala."))
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):
+            for name, value in obj.items():
+                if name in _ACTIVE_PDF_NAMES:
+                    _refuse_active(_ACTIVE_PDF_NAMES[name])
+                if isinstance(value, NameObject) and value in _ACTIVE_PDF_NAMES:
+                    _refuse_active(_ACTIVE_PDF_NAMES[value])
+                stack.append(value)
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+        elif isinstance(obj, NameObject) and obj in _ACTIVE_PDF_NAMES:
+            _refuse_active(_ACTIVE_PDF_NAMES[obj])

@@ -4,13 +4,15 @@ from agreements.common.roles import Role
 from agreements.models import Agreement, DocumentVersion
 
 from .render import DOCX_TYPE
+from .signatures import describe
 
 # Who writes documents: the drafting office and the Giunta secretariat (notices); administrators manage templates.
 WRITER_ROLES = (Role.DRAFTER, Role.SECRETARIAT, Role.ADMIN)
 
 
 def versions_for(agreement: Agreement) -> list[DocumentVersion]:
-    """The agreement's documents, by type and newest first, each marked `is_docx` and `has_pdf` for the page."""
+    """The agreement's documents, by type and newest first, each marked `is_docx` and `has_pdf` for the page, and
+    with `signature_lines` (who signed, when, what is known of the chain) for a signed original."""
     versions = list(
         DocumentVersion.objects.filter(agreement=agreement)
         .select_related("author", "template_revision", "derived_from")
@@ -20,6 +22,7 @@ def versions_for(agreement: Agreement) -> list[DocumentVersion]:
     for v in versions:
         v.is_docx = v.content_type == DOCX_TYPE
         v.has_pdf = v.pk in converted
+        v.signature_lines = describe(v.signature)
     return versions
 
 

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from agreements.common.audit import audit_record
-from agreements.common.enqueue import CONVERT_TO_PDF, enqueue_after_commit
+from agreements.common.enqueue import CONVERT_TO_PDF, SEARCH_INDEX_DOCUMENT, enqueue_after_commit
 from agreements.common.errors import PermissionDeniedError
 from agreements.common.roles import Role, has_role
 from agreements.models import (
@@ -24,8 +24,9 @@ from agreements.models import (
 )
 from agreements.models.documents import DocumentType
 
+from . import signatures
 from .pdf import PdfConversionError, docx_to_pdf
-from .preflight import check_size, preflight_docx
+from .preflight import OLE_MAGIC, PDF_MAGIC, ZIP_MAGIC, PreflightError, check_size, preflight_docx, preflight_pdf
 from .render import (
     DOCX_TYPE,
     PDF_TYPE,
@@ -75,7 +76,7 @@ def render_version(template: bytes, context: dict) -> RenderedDocument:
 
 def _store_version(*, agreement, actor, doc_type, source, document: RenderedDocument, filename: str,
                    content_type: str, action: str, derived_from=None, template_revision=None,
-                   detail=None) -> DocumentVersion:
+                   detail=None, signature=None) -> DocumentVersion:
     """A new version of the agreement's document of `doc_type`; the caller holds the agreement's row lock."""
     data = document.data
     last = DocumentVersion.objects.filter(agreement=agreement, doc_type=doc_type).aggregate(n=Max("number"))["n"]
@@ -83,6 +84,7 @@ def _store_version(*, agreement, actor, doc_type, source, document: RenderedDocu
         agreement=agreement, doc_type=doc_type, number=(last or 0) + 1, source=source, filename=filename,
         content_type=content_type, sha256=document.sha256, size=document.size,
         step=agreement.status, derived_from=derived_from, template_revision=template_revision, author=actor,
+        signature=signature or {},
     )
     version.file.save(filename, ContentFile(data), save=False)
     try:
@@ -124,28 +126,99 @@ def document_generate(*, agreement: Agreement, template_name: str, actor) -> Doc
     )
 
 
-def _read_upload(upload) -> bytes:
+def _read_bytes(upload) -> bytes:
     check_size(upload.size)
     upload.seek(0)
     data = upload.read(settings.INTESE["UPLOAD_MAX_BYTES"] + 1)
+    check_size(len(data))
+    return data
+
+
+def _read_upload(upload) -> bytes:
+    data = _read_bytes(upload)
     preflight_docx(data)
     return data
 
 
+P7M_TYPE = "application/pkcs7-mime"
+
+
+def _signed_stem(filename: str) -> str:
+    """The stem of `intesa.pdf.p7m` is `intesa`: the extensions are the content's, added back by the caller."""
+    stem = _safe_stem(filename)
+    while (low := stem.lower()).endswith((".pdf", ".docx", ".p7m")):
+        stem = stem[: low.rfind(".")].rstrip("._")
+    return stem or "documento"
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed the preflight (and, for a signed original, the signature check)."""
+
+    extension: str
+    content_type: str
+    signature: dict
+
+
+def _check_signed_copy(data: bytes) -> CheckedUpload:
+    """A signed copy is a signed PDF (PAdES), a .p7m envelope (CAdES) holding a PDF or a .docx, or a .docx.
+    The content decides, never the name; a signature that does not match its content is a refusal."""
+    if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        preflight_docx(data)
+        return CheckedUpload(".docx", DOCX_TYPE, {})
+    # A DER envelope holding a PDF shows %PDF- early on too: a leading SEQUENCE tag says .p7m first.
+    if not data.startswith(b"\x30") and PDF_MAGIC in data[:1024]:
+        preflight_pdf(data)
+        return CheckedUpload(".pdf", PDF_TYPE, signatures.verify_pdf(data))
+    try:
+        envelope = signatures.open_p7m(data)
+    except signatures.SignatureError:
+        raise PreflightError(
+            _("Il file non è un PDF firmato, una busta firmata .p7m né un documento Word .docx (contenuto non "
+              "riconosciuto).")
+        ) from None
+    inner = envelope.content
+    if PDF_MAGIC in inner[:1024]:
+        preflight_pdf(inner)
+        inner_ext = ".pdf"
+    elif inner.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        preflight_docx(inner)
+        inner_ext = ".docx"
+    else:
+        raise PreflightError(_("Il documento nel .p7m non è un PDF né un .docx: non è ammesso."))
+    result = signatures.verify_p7m(envelope)
+    result["content"] = inner_ext.lstrip(".")
+    return CheckedUpload(f"{inner_ext}.p7m", P7M_TYPE, result)
+
+
 @transaction.atomic
 def document_upload(*, agreement: Agreement, doc_type: str, upload, actor) -> DocumentVersion:
-    """Store a revised or signed text uploaded by a user, after the preflight (refusal stores nothing)."""
+    """Store a revised or signed text uploaded by a user, after the preflight (refusal stores nothing). A revised
+    text is a .docx; a signed copy may also be a signed original (PAdES PDF, CAdES .p7m), verified and its result
+    stored with the version."""
     _require_writer(actor)
     if doc_type not in DocumentType.values:
         raise DocumentError(_("Tipo di documento sconosciuto: %(t)s") % {"t": doc_type})
-    data = _read_upload(upload)
+    data = _read_bytes(upload)
+    if doc_type == DocumentType.SIGNED_COPY:
+        checked = _check_signed_copy(data)
+    else:
+        preflight_docx(data)
+        checked = CheckedUpload(".docx", DOCX_TYPE, {})
     agreement = _lock(agreement)
-    return _store_version(
+    detail = {"original_name": str(upload.name)[:200]}
+    if checked.signature:
+        detail["signed_by"] = [s["signer"] for s in checked.signature["signers"]]
+        detail["signature_format"] = checked.signature["format"]
+    version = _store_version(
         agreement=agreement, actor=actor, doc_type=doc_type, source=DocumentVersion.Source.UPLOADED,
         document=RenderedDocument.of(data),
-        filename=f"{_safe_stem(upload.name)}.docx", content_type=DOCX_TYPE, action="document_upload",
-        detail={"original_name": str(upload.name)[:200]},
+        filename=f"{_signed_stem(upload.name)}{checked.extension}", content_type=checked.content_type,
+        action="document_upload", detail=detail, signature=checked.signature,
     )
+    # The search (agreements/search) indexes the file's text in the worker, once this upload has committed.
+    enqueue_after_commit(SEARCH_INDEX_DOCUMENT, version.pk)
+    return version
 
 
 def pdf_request(*, version: DocumentVersion, actor) -> bool:

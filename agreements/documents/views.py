@@ -38,7 +38,10 @@ class GenerateForm(forms.Form):
 class UploadForm(forms.Form):
     doc_type = forms.ChoiceField(label=gettext_lazy("Tipo di documento"), choices=DocumentType.choices,
                                  initial=DocumentType.DRAFT_UPLOAD)
-    file = forms.FileField(label=gettext_lazy("File Word (.docx)"))
+    file = forms.FileField(
+        label=gettext_lazy("File Word (.docx)"),
+        help_text=gettext_lazy("Per la copia firmata anche l'originale firmato: PDF (PAdES) o busta .p7m (CAdES)."),
+    )
 
 
 class TemplateUploadForm(forms.Form):

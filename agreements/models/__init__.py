@@ -18,6 +18,7 @@ from .notifications import ALWAYS_IMMEDIATE, Notification, NotificationKind
 from .people import Delegation, Profile, UserToken
 from .plan import Action, Indicator, IndicatorActual, Objective, Sector
 from .reminders import Heartbeat, OutboxMessage, Reminder, ReminderKind, ReminderPolicy
+from .search import SearchEntry, SearchWatermark
 
 __all__ = [
     "ALWAYS_IMMEDIATE",
@@ -48,6 +49,8 @@ __all__ = [
     "ReminderKind",
     "ReminderPolicy",
     "RenewalClause",
+    "SearchEntry",
+    "SearchWatermark",
     "Sector",
     "Signatory",
     "Status",

@@ -44,6 +44,8 @@ class DocumentVersion(models.Model):
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("creato il"), auto_now_add=True)
+    # A signed original (PAdES PDF, CAdES .p7m): the verification made at upload (documents/signatures.py).
+    signature = models.JSONField(_("verifica della firma"), default=dict, blank=True, db_default={})
 
     class Meta:
         ordering = ["agreement", "doc_type", "-number"]

@@ -201,6 +201,9 @@ INTESE = {
     "UPLOAD_MAX_BYTES": env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024),
     "LIBREOFFICE": env.str("LIBREOFFICE", default="soffice"),
     "PDF_TIMEOUT": env.int("PDF_TIMEOUT", default=120),
+    # Folder of CA certificates (PEM or DER) that signed originals are validated against; empty: the chain is
+    # reported as "not checked against a trusted list", never as valid.
+    "TRUST_ROOTS_DIR": env.str("INTESE_TRUST_ROOTS_DIR", default=""),
 }
 
 LOGGING = {

@@ -68,7 +68,8 @@ def test_beat_task_names_are_registered_tasks():
 
     app.loader.import_default_modules()
     assert {entry["task"] for entry in app.conf.beat_schedule.values()} == {
-        "intese.scan_reminders", "intese.relay_outbox", "intese.fire_workflow_timers", "intese.send_digests"}
+        "intese.scan_reminders", "intese.relay_outbox", "intese.fire_workflow_timers", "intese.send_digests",
+        "intese.search_refresh"}
     assert all(entry["task"] in app.tasks for entry in app.conf.beat_schedule.values())
 
 

@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import reverse
 
 from agreements.models import AgreementKind, AuditEvent, DocumentVersion
+from agreements.search.services import search_reindex_all
 from tests.support.authz_harness import path_for, request, url_patterns
 from tests.support.authz_world import ROLES, START, World
 from tests.support.factories import AgreementFactory
@@ -109,6 +110,8 @@ EXPECTED = {
     "reminders:calendar": "login ok ok ok ok ok ok ok ok",
     # Notifications: each person's own (someone else's, or none, is 404); preferences for everyone logged in.
     "notifications:list": "login ok ok ok ok ok ok ok ok",
+    # The search: anyone logged in; what they find is filtered by visible_agreements (isolation test below).
+    "search:results": "login ok ok ok ok ok ok ok ok",
     "notifications:open": "login 404 404 404 404 404 404 404 404",
     "notifications:read_all": "login ok ok ok ok ok ok ok ok",
     "notifications:preferences": "login ok ok ok ok ok ok ok ok",
@@ -358,6 +361,9 @@ def test_a_referent_of_another_dg_gets_404_and_not_one_byte(world):
         "api list": api.get("/api/agreements"),
         "calendar feed": Client().get(reverse("reminders:calendar_feed", args=[feed_key])),
     }
+    search_reindex_all()
+    for word in (world.a.title.split()[-1], world.c.title.split()[-1], world.a.counterpart.name.split()[-1]):
+        lists[f"search for {word!r}"] = client.get(reverse("search:results"), {"q": word})
     for what, response in lists.items():
         assert response.status_code == 200, what
         assert leaks(response.content, world) == [], what
@@ -384,6 +390,9 @@ def test_the_referent_of_the_dg_sees_the_same_objects(world):
         assert response.status_code == 200
         assert world.a.reference in response.content.decode()
     assert client.get(reverse("task_page", args=[world.open_task.pk])).status_code == 200
+    search_reindex_all()
+    found = client.get(reverse("search:results"), {"q": world.a.title.split()[-1]})
+    assert found.status_code == 200 and world.a.reference in found.content.decode()
 
 
 def reminders_scan(world):

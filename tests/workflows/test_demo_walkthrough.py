@@ -89,7 +89,7 @@ def test_demo_users_carry_an_intesa_to_in_force_one_email_per_task_and_person(
         response = client.post(reverse("agreements:articles", args=[agreement.reference]), {
             "articles-TOTAL_FORMS": "1", "articles-INITIAL_FORMS": "0", "articles-0-number": "1",
             "articles-0-heading_it": "Oggetto", "articles-0-text_it": ARTICLE,
-            "articles-0-heading_other": "Objet", "articles-0-text_other": "Les Parties coopèrent.",
+            "articles-0-heading_fr": "Objet", "articles-0-text_fr": "Les Parties coopèrent.",
         })
         assert response.status_code == 302
 

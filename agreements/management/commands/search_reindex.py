@@ -1,0 +1,16 @@
+"""manage.py search_reindex: rebuild the search index (every agreement, every uploaded document)."""
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agreements.search.services import search_reindex_all
+
+
+class Command(BaseCommand):
+    help = gettext_lazy("Ricostruisce l'indice di ricerca: tutti gli accordi e tutti i documenti caricati.")
+
+    def handle(self, *args, **options):
+        done = search_reindex_all()
+        self.stdout.write(_("Indicizzati %(a)d accordi e %(d)d documenti.") % {"a": done["agreements"],
+                                                                             "d": done["documents"]})

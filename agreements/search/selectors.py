@@ -1,0 +1,129 @@
+"""One search over what the office has written: agreements' titles and records, articles in every language, DG
+opinions, remarks, notes and the text of uploaded documents, ranked, with highlighted snippets, and only from the
+agreements the user may see (common.access.visible_agreements): a hit is an index entry of one agreement, so an
+agreement the user may not see contributes not one byte.
+
+PostgreSQL: full-text search over the GIN-indexed tsvector (Italian configuration for Italian text, 'simple' for
+the other languages; the query is read with both), ts_rank with the title weighing most, ts_headline snippets.
+The embedded SQLite: the same page with a contains search (title hits first) and snippets cut around the first hit.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db.models import Case, F, FloatField, Q, Value, When
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from agreements.common.access import visible_agreements
+from agreements.models import Agreement, SearchEntry
+
+from .services import full_text_search_available
+from .sources import HIT_START, HIT_STOP
+
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 12
+DEFAULT_LIMIT = 50
+SNIPPET_CHARS = 160
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    agreement: Agreement
+    kind: str
+    kind_label: str
+    language: str
+    title: SafeString
+    snippet: SafeString
+    rank: float
+
+
+def _marked(text: str) -> SafeString:
+    """Escape the text, then turn the hit markers into <mark>: what the user typed or stored is never markup."""
+    return mark_safe(escape(text or "").replace(HIT_START, "<mark>").replace(HIT_STOP, "</mark>"))  # noqa: S308
+
+
+def normalise(text: str) -> str:
+    return " ".join((text or "").split())[:MAX_QUERY_CHARS]
+
+
+def search(user, text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
+    """The hits for `text` the user may see, best first (at most `limit`)."""
+    text = normalise(text)
+    if not text or not user.is_authenticated:
+        return []
+    visible = visible_agreements(user).values("pk")
+    entries = SearchEntry.objects.filter(agreement_id__in=visible)
+    if full_text_search_available():
+        return _full_text(entries, text, limit)
+    return _contains(entries, text, limit)
+
+
+def _hit(entry, title, snippet, rank) -> SearchHit:
+    return SearchHit(agreement=entry.agreement, kind=entry.kind, kind_label=entry.get_kind_display(),
+                     language=entry.language, title=_marked(title), snippet=_marked(snippet), rank=rank)
+
+
+def _full_text(entries, text: str, limit: int) -> list[SearchHit]:
+    query = (SearchQuery(text, config="italian", search_type="websearch")
+             | SearchQuery(text, config="simple", search_type="websearch"))
+    # First the ranked ids (the GIN index finds the matches), then the snippets of those rows only.
+    top = list(
+        entries.filter(vector=query)
+        .annotate(rank=SearchRank(F("vector"), query))
+        .order_by("-rank", "-agreement_id", "kind", "pk")
+        .values_list("pk", "rank")[:limit]
+    )
+    if not top:
+        return []
+    ranks = dict(top)
+    options = {"start_sel": HIT_START, "stop_sel": HIT_STOP}
+    rows = {
+        row.pk: row for row in SearchEntry.objects.filter(pk__in=ranks)
+        .select_related("agreement", "agreement__counterpart")
+        .annotate(
+            title_hl=SearchHeadline("title", query, config=F("config"), highlight_all=True, **options),
+            body_hl=SearchHeadline("body", query, config=F("config"), max_fragments=2, max_words=30, min_words=12,
+                                   fragment_delimiter=" … ", **options),
+        )
+        .defer("body", "vector")
+    }
+    return [_hit(rows[pk], rows[pk].title_hl, rows[pk].body_hl, rank) for pk, rank in top if pk in rows]
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"\s+", text.replace('"', " ")) if w][:MAX_WORDS]
+
+
+def _contains(entries, text: str, limit: int) -> list[SearchHit]:
+    words = _words(text)
+    if not words:
+        return []
+    matches = Q()
+    in_title = Q()
+    for word in words:
+        matches &= Q(title__icontains=word) | Q(body__icontains=word)
+        in_title |= Q(title__icontains=word)
+    rows = list(
+        entries.filter(matches)
+        .annotate(rank=Case(When(in_title, then=Value(1.0)), default=Value(0.1), output_field=FloatField()))
+        .select_related("agreement", "agreement__counterpart")
+        .order_by("-rank", "-agreement_id", "kind", "pk")[:limit]
+    )
+    return [_hit(row, _mark_words(row.title, words), _snippet(row.body, words), row.rank) for row in rows]
+
+
+def _mark_words(text: str, words: list[str]) -> str:
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    return pattern.sub(lambda m: f"{HIT_START}{m.group(0)}{HIT_STOP}", text or "")
+
+
+def _snippet(body: str, words: list[str]) -> str:
+    body = body or ""
+    lower = body.lower()
+    positions = [p for p in (lower.find(w.lower()) for w in words) if p >= 0]
+    start = max(0, min(positions) - SNIPPET_CHARS // 2) if positions else 0
+    piece = body[start:start + SNIPPET_CHARS]
+    piece = ("… " if start else "") + piece + (" …" if start + SNIPPET_CHARS < len(body) else "")
+    return _mark_words(piece, words)
