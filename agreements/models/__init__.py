@@ -1,3 +1,4 @@
+from .activities import Activity, ActivityKind, Stakeholder, StakeholderType
 from .agreement import (
     Agreement,
     AgreementKind,
@@ -15,12 +16,14 @@ from .audit import AuditEvent
 from .documents import DocumentTemplate, DocumentVersion
 from .notifications import ALWAYS_IMMEDIATE, Notification, NotificationKind
 from .people import Delegation, Profile, UserToken
-from .plan import Action, Indicator, IndicatorActual, Objective, Sector
+from .plan import Action, Indicator, IndicatorActual, IndicatorMeasure, IndicatorTarget, Objective, Plan, Sector
 from .reminders import Heartbeat, OutboxMessage, Reminder, ReminderKind, ReminderPolicy
 
 __all__ = [
     "ALWAYS_IMMEDIATE",
     "Action",
+    "Activity",
+    "ActivityKind",
     "Agreement",
     "AgreementKind",
     "Article",
@@ -33,12 +36,15 @@ __all__ = [
     "Heartbeat",
     "Indicator",
     "IndicatorActual",
+    "IndicatorMeasure",
+    "IndicatorTarget",
     "Notification",
     "NotificationKind",
     "Objective",
     "Opinion",
     "OpinionKind",
     "OutboxMessage",
+    "Plan",
     "Profile",
     "ReferenceCounter",
     "Reminder",
@@ -47,6 +53,8 @@ __all__ = [
     "RenewalClause",
     "Sector",
     "Signatory",
+    "Stakeholder",
+    "StakeholderType",
     "Status",
     "UserToken",
 ]
