@@ -69,10 +69,12 @@ from .models import (  # noqa: E402
     Heartbeat,
     Indicator,
     IndicatorActual,
+    IndicatorTarget,
     Notification,
     Objective,
     Opinion,
     OutboxMessage,
+    Plan,
     Profile,
     Reminder,
     Sector,
@@ -108,22 +110,36 @@ class CounterpartAdmin(admin.ModelAdmin):
 
 @admin.register(Objective)
 class ObjectiveAdmin(admin.ModelAdmin):
-    list_display = ("number", "title")
+    list_display = ("plan", "number", "title")
+    list_filter = ("plan",)
     search_fields = ("title",)
 
 
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
-    list_display = ("number", "short_title", "timing")
-    list_filter = ("sectors",)
+    list_display = ("plan", "number", "short_title", "timing")
+    list_filter = ("plan", "sectors")
     search_fields = ("title", "short_title", "stakeholders", "output")
     filter_horizontal = ("sectors",)
 
 
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "start_year", "end_year", "adoption_act_number", "adoption_act_date")
+    search_fields = ("code", "title")
+
+
+class IndicatorTargetInline(admin.TabularInline):
+    model = IndicatorTarget
+    extra = 0
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin):
-    list_display = ("number", "name", "target_2022", "target_2023")
+    list_display = ("plan", "number", "name")
+    list_filter = ("plan",)
     search_fields = ("name", "expected_result")
+    inlines = [IndicatorTargetInline]
 
 
 @admin.register(Profile)

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agreements.accounts.security import LockoutAdminAuthenticationForm, LoginView
+from agreements.activities import urls as activities_urls
 from agreements.clauses import urls as clauses_urls
 from agreements.documents import urls as documents_urls
 from agreements.exports import urls as exports_urls
@@ -39,6 +40,7 @@ urlpatterns = [
     path("promemoria/", include((
         reminders_urls.urlpatterns + outbox_urls.urlpatterns + health_urls.urlpatterns, "reminders"))),
     path("piano/", include(plan_urls)),
+    path("registro-attivita/", include(activities_urls)),
     path("notifiche/", include(notifications_urls)),
     path("storico/", include(history_urls)),
     path("esportazioni/", include(exports_urls)),

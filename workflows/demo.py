@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from agreements.activities.demo import seed_activities
 from agreements.common import dates
 from agreements.common.roles import Role
 from agreements.models import Action, Agreement, Counterpart, OpinionKind, Profile, Sector, Status
@@ -74,11 +75,11 @@ def _counterpart(data) -> Counterpart:
     return counterpart
 
 
-def _common(entry):
+def _common(entry, plan_code):
     return {
         "counterpart": _counterpart(entry["counterpart"]),
         "dgs": list(Sector.objects.filter(code__in=entry.get("sectors") or [], is_dg=True)),
-        "plan_actions": list(Action.objects.filter(number=entry["plan_action"])),
+        "plan_actions": list(Action.objects.filter(plan__code=plan_code, number=entry["plan_action"])),
     }
 
 
@@ -108,7 +109,8 @@ def seed_agreements(path=DEFAULT_PLAN_PATH) -> list[str]:
     User = get_user_model()
     drafter, director = (User.objects.get(username=u) for u in ("redattore", "dirigente"))
     created = []
-    for entry in read_plan_file(path).get("agreements", []):
+    data = read_plan_file(path)
+    for entry in data.get("agreements", []):
         if not entry.get("kind"):
             _counterpart(entry["counterpart"])  # an existing partnership: a counterpart, no agreement to record
             continue
@@ -117,7 +119,7 @@ def seed_agreements(path=DEFAULT_PLAN_PATH) -> list[str]:
             title=f"Rinnovo: {title}"
         ).exists():
             continue
-        common = _common(entry)
+        common = _common(entry, data["plan"]["code"])
         languages = _languages(entry)
         entry_into_force = _month(entry.get("entry_into_force") or entry.get("planned_signature"))
         if entry_into_force and entry_into_force.year <= 2022:
@@ -169,5 +171,7 @@ def setup_demo(path=DEFAULT_PLAN_PATH) -> dict:
     for data in DEMO_COUNTERPARTS:
         _counterpart(data)
     references = seed_agreements(path)
-    return {"plan": counts, "users": users, "agreements": references}
+    register = seed_activities(actor=get_user_model().objects.get(username="redattore"),
+                               plan_code=read_plan_file(path)["plan"]["code"])
+    return {"plan": counts, "users": users, "agreements": references, "register": register}
 

@@ -4,9 +4,8 @@ indicators with targets and recorded values."""
 from ninja import Field, Router, Schema
 
 from agreements.common.access import visible_agreements
-from agreements.models import Objective, Sector
-from agreements.plan.selectors import plan_actions, plan_indicators
-from agreements.plan.services import PLAN_YEARS
+from agreements.models import Sector
+from agreements.plan.selectors import plan_actions, plan_indicators, plan_overview
 
 from .base import ERRORS
 
@@ -62,9 +61,9 @@ class IndicatorOut(Schema):
     @staticmethod
     def resolve_years(obj):
         return [
-            {"year": year, "target": getattr(obj, f"target_{year}"),
+            {"year": year, "target": obj.target_by_year.get(year, 0),
              "actual": obj.actual_by_year[year].value if year in obj.actual_by_year else None}
-            for year in PLAN_YEARS
+            for year in obj.plan.years
         ]
 
 
@@ -85,15 +84,16 @@ class PlanOut(Schema):
 @router.get("/plan", response={200: PlanOut, **ERRORS}, tags=["piano"],
             summary="Piano operativo: obiettivi, settori, azioni con i loro accordi, indicatori")
 def read_plan(request):
+    overview = plan_overview()
     return {
-        "objectives": Objective.objects.order_by("number"),
+        "objectives": overview["objectives"],
         "sectors": Sector.objects.order_by("name"),
-        "actions": plan_actions(visible_agreements(request.user)),
-        "indicators": plan_indicators(),
+        "actions": plan_actions(visible_agreements(request.user), overview["plan"]),
+        "indicators": overview["indicators"],
     }
 
 
 @router.get("/plan/indicators", response={200: list[IndicatorOut], **ERRORS}, tags=["piano"],
-            summary="Indicatori: target 2022 e 2023 e valori rilevati")
+            summary="Indicatori del piano in corso: target e valori rilevati per anno")
 def list_indicators(request):
     return plan_indicators()

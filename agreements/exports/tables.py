@@ -28,7 +28,6 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from agreements.common.errors import InvalidDataError, ServiceError
-from agreements.plan.services import PLAN_YEARS
 from agreements.records.filters import RegisterFilter
 from agreements.records.selectors import register_agreements
 
@@ -184,7 +183,7 @@ def transparency_queryset(agreements: QuerySet, semester: str) -> QuerySet:
 
 def _reached(indicator, year):
     actual = indicator.actual_by_year.get(year)
-    target = getattr(indicator, f"target_{year}")
+    target = indicator.target_by_year.get(year)
     return round(100 * actual.value / target) if actual and target else None
 
 
@@ -192,7 +191,8 @@ def _actual(year):
     return lambda i: i.actual_by_year[year].value if year in i.actual_by_year else None
 
 
-def _plan_columns() -> list[Column]:
+def plan_columns(years) -> list[Column]:
+    """The indicator columns for a plan whose period is `years`."""
     columns = [
         Column("indicator", gettext_lazy("N."), lambda i: i.number),
         Column("name", gettext_lazy("Indicatore"), lambda i: i.name),
@@ -200,18 +200,15 @@ def _plan_columns() -> list[Column]:
         Column("objectives", gettext_lazy("Obiettivi"),
                lambda i: "; ".join(str(o.number) for o in i.objectives.all())),
     ]
-    for year in PLAN_YEARS:
+    for year in years:
         columns += [
             Column(f"target_{year}", format_lazy("{} {}", gettext_lazy("Target"), year),
-                   lambda i, y=year: getattr(i, f"target_{y}")),
+                   lambda i, y=year: i.target_by_year.get(y)),
             Column(f"actual_{year}", format_lazy("{} {}", gettext_lazy("Rilevato"), year), _actual(year)),
             Column(f"reached_{year}_pct", format_lazy("{} {}", gettext_lazy("% del target"), year),
                    lambda i, y=year: _reached(i, y)),
         ]
     return columns
-
-
-PLAN_COLUMNS = _plan_columns()
 
 
 PLAN_ACTION_COLUMNS = [
@@ -339,3 +336,54 @@ def xlsx_bytes(sheet_name: str, headers: list[str], rows: list[list]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# --- activity register, stakeholders, computed indicator values (plan monitoring, issue 17) ----------------------
+
+ACTIVITY_COLUMNS = [
+    Column("id", gettext_lazy("N."), lambda a: a.pk),
+    Column("starts_on", gettext_lazy("Data di inizio"), lambda a: a.starts_on),
+    Column("ends_on", gettext_lazy("Data di fine"), lambda a: a.ends_on),
+    Column("kind", gettext_lazy("Tipologia"), lambda a: a.kind, lambda a: a.get_kind_display()),
+    Column("title", gettext_lazy("Titolo"), lambda a: a.title),
+    Column("place", gettext_lazy("Luogo"), lambda a: a.place),
+    Column("country_code", gettext_lazy("Paese (ISO 3166)"), lambda a: a.country_code),
+    Column("counterparts", gettext_lazy("Controparti"), lambda a: "; ".join(c.name for c in a.counterparts.all())),
+    Column("dgs", gettext_lazy("DG e settori"), lambda a: "; ".join(d.code for d in a.dgs.all()),
+           lambda a: "; ".join(d.name for d in a.dgs.all())),
+    Column("plan_actions", gettext_lazy("Azioni del piano"),
+           lambda a: "; ".join(f"{x.plan.code}/{x.number}" for x in a.plan_actions.all())),
+    Column("agreements", gettext_lazy("Accordi"), lambda a: "; ".join(x.reference for x in a.agreements.all())),
+    Column("stakeholders", gettext_lazy("Stakeholder"), lambda a: "; ".join(s.name for s in a.stakeholders.all())),
+    Column("participants", gettext_lazy("Partecipanti"), lambda a: a.participants),
+    Column("participants_on_territory", gettext_lazy("Partecipanti sul territorio"),
+           lambda a: a.participants_on_territory),
+    Column("follow_up_projects", gettext_lazy("Progetti di follow-up"), lambda a: a.follow_up_projects),
+    Column("funding_applications", gettext_lazy("Candidature a finanziamenti"), lambda a: a.funding_applications),
+]
+
+STAKEHOLDER_COLUMNS = [
+    Column("name", gettext_lazy("Denominazione"), lambda s: s.name),
+    Column("type", gettext_lazy("Tipologia"), lambda s: s.type, lambda s: s.get_type_display()),
+    Column("internal", gettext_lazy("Interno all'amministrazione regionale"), lambda s: s.internal,
+           lambda s: gettext_lazy("sì") if s.internal else gettext_lazy("no")),
+    Column("first_involved_on", gettext_lazy("Primo coinvolgimento"), lambda s: s.first_involved_on),
+    Column("activity_count", gettext_lazy("Attività"), lambda s: s.activity_count),
+]
+
+# One row per indicator and year: (indicator, value row of agreements.plan.indicators).
+INDICATOR_VALUE_COLUMNS = [
+    Column("indicator", gettext_lazy("N."), lambda r: r[0].number),
+    Column("name", gettext_lazy("Indicatore"), lambda r: r[0].name),
+    Column("measure", gettext_lazy("Regola"), lambda r: r[0].measure, lambda r: r[0].get_measure_display()),
+    Column("year", gettext_lazy("Anno"), lambda r: r[1]["year"]),
+    Column("target", gettext_lazy("Target"), lambda r: r[1]["target"]),
+    Column("computed", gettext_lazy("Calcolato dal registro"), lambda r: r[1]["computed"]),
+    Column("recorded", gettext_lazy("Registrato a mano"), lambda r: r[1]["recorded"].value if r[1]["recorded"]
+           else None),
+    Column("value", gettext_lazy("Valore"), lambda r: r[1]["value"]),
+    Column("gap", gettext_lazy("Scarto"), lambda r: r[1]["gap"]),
+    Column("breakdowns", gettext_lazy("Disaggregazioni"),
+           lambda r: " | ".join(f"{b['name']}: " + "; ".join(f"{x['key']}={x['value']}" for x in b["rows"])
+                                for b in r[1]["breakdowns"] if b["rows"])),
+]

@@ -26,5 +26,8 @@ urlpatterns = [
     path("piano-azioni.csv", export_views.plan_actions_csv, name="plan_actions_csv"),
     path("piano-indicatori.<sheet:fmt>", export_views.plan_indicators, name="plan_indicators"),
     path("piano-azioni.<sheet:fmt>", export_views.plan_actions_sheet, name="plan_actions"),
+    path("attivita.<sheet:fmt>", export_views.activities_sheet, name="activities"),
+    path("stakeholder.<sheet:fmt>", export_views.stakeholders_sheet, name="stakeholders"),
+    path("piano-valori.<sheet:fmt>", export_views.indicator_values_sheet, name="indicator_values"),
     path("chiave-api/", export_views.api_key, name="api_key"),
 ]

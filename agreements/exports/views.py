@@ -5,22 +5,26 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agreements.accounts.services import api_token_issue, api_token_revoke, has_api_token
+from agreements.activities.selectors import activity_rows, filter_activities, stakeholder_rows, visible_activities
 from agreements.common import dates
 from agreements.common.access import visible_agreements
 from agreements.common.errors import ServiceError
 from agreements.common.guards import require_page_role
 from agreements.exports.tables import (
+    ACTIVITY_COLUMNS,
+    INDICATOR_VALUE_COLUMNS,
     PLAN_ACTION_COLUMNS,
-    PLAN_COLUMNS,
     REGISTER_COLUMNS,
+    STAKEHOLDER_COLUMNS,
     TRANSPARENCY_COLUMNS,
     ods_bytes,
+    plan_columns,
     register_filtered,
     table,
     transparency_queryset,
@@ -28,8 +32,8 @@ from agreements.exports.tables import (
     write_excel_csv,
     xlsx_bytes,
 )
-from agreements.plan.selectors import plan_actions
-from agreements.plan.selectors import plan_indicators as plan_indicators_rows
+from agreements.plan.indicators import indicator_values
+from agreements.plan.selectors import plan_actions, plan_by_code, plan_overview
 
 ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -108,15 +112,26 @@ def transparency(request, fmt):
 @require_GET
 def plan_indicators(request, fmt="csv"):
     require_page_role(request.user)
-    headers, rows = table(PLAN_COLUMNS, plan_indicators_rows(), human=True, office=fmt in OFFICE_FORMATS)
+    overview = plan_overview(_requested_plan(request))
+    headers, rows = table(plan_columns(overview["years"]), overview["indicators"], human=True,
+                          office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-indicatori", sheet=_("Indicatori"))
+
+
+def _requested_plan(request):
+    """?piano=<code> picks the plan (404 if there is none such); without it, the plan in force (or None)."""
+    code = request.GET.get("piano")
+    plan = plan_by_code(code)
+    if plan is None and code:
+        raise Http404(_("Piano operativo non trovato."))
+    return plan
 
 
 @login_required
 @require_GET
 def plan_actions_sheet(request, fmt="csv"):
     require_page_role(request.user)
-    actions = plan_actions(visible_agreements(request.user))
+    actions = plan_actions(visible_agreements(request.user), _requested_plan(request))
     headers, rows = table(PLAN_ACTION_COLUMNS, actions, human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-azioni", sheet=_("Azioni"))
 
@@ -139,3 +154,36 @@ def api_key(request):
         new_key = api_token_issue(user=request.user, actor=request.user).key
     context = {"has_key": new_key is not None or has_api_token(request.user), "new_key": new_key}
     return render(request, "exports/api_key.html", context)
+
+
+# --- activity register, stakeholders, computed indicator values (plan monitoring, issue 17) ----------------------
+
+@login_required
+@require_GET
+def activities_sheet(request, fmt="csv"):
+    """The activity register with the register's filters (?tipo=&anno=&paese=...), as the user sees it."""
+    require_page_role(request.user)
+    qs = activity_rows(filter_activities(visible_activities(request.user), request.GET))
+    headers, rows = table(ACTIVITY_COLUMNS, qs, human=True, office=fmt in OFFICE_FORMATS)
+    return _download(headers, rows, fmt=fmt, filename="registro-attivita", sheet=_("Attività"))
+
+
+@login_required
+@require_GET
+def stakeholders_sheet(request, fmt="csv"):
+    require_page_role(request.user)
+    headers, rows = table(STAKEHOLDER_COLUMNS, stakeholder_rows(request.user, request.GET), human=True,
+                          office=fmt in OFFICE_FORMATS)
+    return _download(headers, rows, fmt=fmt, filename="registro-stakeholder", sheet=_("Stakeholder"))
+
+
+@login_required
+@require_GET
+def indicator_values_sheet(request, fmt="csv"):
+    """The plan's indicators computed from the register (the user's visibility), one row per indicator and year."""
+    require_page_role(request.user)
+    overview = plan_overview(_requested_plan(request))
+    indicators = indicator_values(request.user, overview["indicators"], overview["years"])
+    headers, rows = table(INDICATOR_VALUE_COLUMNS, [(i, v) for i in indicators for v in i.values], human=True,
+                          office=fmt in OFFICE_FORMATS)
+    return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-valori", sheet=_("Valori"))

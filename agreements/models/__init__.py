@@ -1,3 +1,4 @@
+from .activities import Activity, ActivityKind, Stakeholder, StakeholderType
 from .agreement import (
     Agreement,
     AgreementKind,
@@ -16,13 +17,15 @@ from .clauses import ClauseVersion, KindTemplate
 from .documents import DocumentTemplate, DocumentVersion
 from .notifications import ALWAYS_IMMEDIATE, Notification, NotificationKind
 from .people import Delegation, Profile, UserToken
-from .plan import Action, Indicator, IndicatorActual, Objective, Sector
+from .plan import Action, Indicator, IndicatorActual, IndicatorMeasure, IndicatorTarget, Objective, Plan, Sector
 from .reminders import Heartbeat, OutboxMessage, Reminder, ReminderKind, ReminderPolicy
 from .search import SearchEntry, SearchWatermark
 
 __all__ = [
     "ALWAYS_IMMEDIATE",
     "Action",
+    "Activity",
+    "ActivityKind",
     "Agreement",
     "AgreementKind",
     "Article",
@@ -36,6 +39,8 @@ __all__ = [
     "Heartbeat",
     "Indicator",
     "IndicatorActual",
+    "IndicatorMeasure",
+    "IndicatorTarget",
     "KindTemplate",
     "Notification",
     "NotificationKind",
@@ -43,6 +48,7 @@ __all__ = [
     "Opinion",
     "OpinionKind",
     "OutboxMessage",
+    "Plan",
     "Profile",
     "ReferenceCounter",
     "Reminder",
@@ -53,6 +59,8 @@ __all__ = [
     "SearchWatermark",
     "Sector",
     "Signatory",
+    "Stakeholder",
+    "StakeholderType",
     "Status",
     "UserToken",
 ]

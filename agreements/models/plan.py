@@ -5,12 +5,48 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class Plan(models.Model):
+    """One operational plan with its own period (a span of whole years) and adoption act. Several plans live side
+    by side; objectives, actions and indicators belong to one plan, targets are set per year of its period."""
+
+    code = models.SlugField(_("codice"), max_length=40, unique=True)
+    title = models.CharField(_("titolo"), max_length=300)
+    start_year = models.PositiveSmallIntegerField(_("primo anno"))
+    end_year = models.PositiveSmallIntegerField(_("ultimo anno"))
+    adopted_by = models.TextField(_("adottato con"), blank=True)
+    adoption_act_number = models.CharField(_("numero della determina di adozione"), max_length=60, blank=True)
+    adoption_act_date = models.DateField(_("data della determina di adozione"), null=True, blank=True)
+    publication_reference = models.CharField(_("riferimento di pubblicazione"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["start_year", "code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_year__gte=models.F("start_year")),
+                                   name="plan_period_ordered"),
+        ]
+        verbose_name = _("piano operativo")
+        verbose_name_plural = _("piani operativi")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start_year, self.end_year + 1))
+
+    @property
+    def period(self) -> str:
+        return f"{self.start_year}-{self.end_year}" if self.end_year != self.start_year else str(self.start_year)
+
+
 class Objective(models.Model):
-    number = models.PositiveSmallIntegerField(_("numero"), unique=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="objectives", verbose_name=_("piano"))
+    number = models.PositiveSmallIntegerField(_("numero"))
     title = models.TextField(_("titolo"))
 
     class Meta:
-        ordering = ["number"]
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="one_objective_number_per_plan")]
         verbose_name = _("obiettivo")
         verbose_name_plural = _("obiettivi")
 
@@ -37,7 +73,8 @@ class Sector(models.Model):
 class Action(models.Model):
     """A system action of Allegato 1 (Matrice delle azioni)."""
 
-    number = models.PositiveSmallIntegerField(_("numero"), unique=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="actions", verbose_name=_("piano"))
+    number = models.PositiveSmallIntegerField(_("numero"))
     objective = models.TextField(_("obiettivo"))
     title = models.TextField(_("azione"))
     short_title = models.CharField(_("titolo breve"), max_length=200)
@@ -49,7 +86,8 @@ class Action(models.Model):
     spillover = models.TextField(_("spillover ipotizzato"), blank=True)
 
     class Meta:
-        ordering = ["number"]
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="one_action_number_per_plan")]
         verbose_name = _("azione di sistema")
         verbose_name_plural = _("azioni di sistema")
 
@@ -57,16 +95,31 @@ class Action(models.Model):
         return f"{self.number}. {self.short_title}"
 
 
+class IndicatorMeasure(models.TextChoices):
+    """How an indicator's actual is known: computed from the activity register, or typed in by hand."""
+
+    ACTIVITIES = "activities", _("Numero di attività del registro della tipologia indicata")
+    NEW_STAKEHOLDERS = "new_stakeholders", _("Nuovi stakeholder (primo coinvolgimento nell'anno)")
+    PARTICIPANTS_ON_TERRITORY = "participants_on_territory", _("Partecipanti sul territorio alle attività")
+    MANUAL = "manual", _("Rilevato a mano (il registro non lo conosce)")
+
+
 class Indicator(models.Model):
-    number = models.PositiveSmallIntegerField(_("numero"), unique=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("piano"))
+    number = models.PositiveSmallIntegerField(_("numero"))
     expected_result = models.TextField(_("risultato atteso"))
     name = models.CharField(_("indicatore"), max_length=300)
     objectives = models.ManyToManyField(Objective, verbose_name=_("obiettivi"), related_name="indicators")
-    target_2022 = models.PositiveIntegerField(_("target 2022"))
-    target_2023 = models.PositiveIntegerField(_("target 2023"))
+    measure = models.CharField(_("regola di calcolo"), max_length=30, choices=IndicatorMeasure.choices,
+                               default=IndicatorMeasure.MANUAL)
+    activity_kind = models.CharField(
+        _("tipologia di attività contata"), max_length=30, blank=True,
+        help_text=_("Per le regole sul registro: la tipologia di attività (vuoto = tutte)."),
+    )
 
     class Meta:
-        ordering = ["number"]
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="one_indicator_number_per_plan")]
         verbose_name = _("indicatore")
         verbose_name_plural = _("indicatori")
 
@@ -74,10 +127,28 @@ class Indicator(models.Model):
         return self.name
 
 
+class IndicatorTarget(models.Model):
+    """The target of an indicator for one year of its plan's period."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
+    year = models.PositiveSmallIntegerField(_("anno"))
+    value = models.PositiveIntegerField(_("target"))
+
+    class Meta:
+        ordering = ["indicator", "year"]
+        constraints = [models.UniqueConstraint(fields=["indicator", "year"], name="one_target_per_year")]
+        verbose_name = _("target")
+        verbose_name_plural = _("target")
+
+    def __str__(self):
+        return f"{self.indicator} {self.year}: {self.value}"
+
+
 class IndicatorActual(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="actuals")
     year = models.PositiveSmallIntegerField(_("anno"))
     value = models.PositiveIntegerField(_("valore rilevato"))
+    reason = models.TextField(_("motivo della correzione"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     recorded_at = models.DateTimeField(_("registrato il"), auto_now=True)
 

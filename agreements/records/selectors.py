@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
+from agreements.activities.selectors import activities_of_agreement
 from agreements.common import dates, tasks
 from agreements.common.access import agreement_for, visible_agreements
 from agreements.common.errors import InvalidDataError
@@ -478,6 +479,7 @@ def agreement_page(user, reference: str) -> dict:
         "opinions": opinions,
         "dgs": list(agreement.dgs.all()),
         "plan_actions": list(agreement.plan_actions.all()),
+        "activities": activities_of_agreement(user, agreement),
         "other_counterparts": list(agreement.other_counterparts.all()),
         "region_signatories": [s for s in signatories if s.side == Signatory.Side.REGION],
         "counterpart_signatories": [s for s in signatories if s.side == Signatory.Side.COUNTERPART],

@@ -9,11 +9,24 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agreements.models import Action, AuditEvent, Indicator, IndicatorActual, Objective, Sector
+from agreements.models import (
+    Action,
+    AuditEvent,
+    Indicator,
+    IndicatorActual,
+    IndicatorTarget,
+    Objective,
+    Plan,
+    Sector,
+)
 from agreements.plan.views import CHART_BAR_WIDTH, indicator_chart
 from tests.support.factories import AgreementFactory
 
 PAGE = "/piano/"
+
+
+def plan_action_pk(number):
+    return Action.objects.get(plan__code="2022-2023", number=number).pk
 
 
 def test_load_plan_loads_the_regions_plan_and_a_second_run_changes_nothing(db, capsys):
@@ -24,8 +37,13 @@ def test_load_plan_loads_the_regions_plan_and_a_second_run_changes_nothing(db, c
     out = capsys.readouterr().out
     # then it holds the plan's 6 objectives, 16 system actions and 8 indicators with their targets, once
     assert (Objective.objects.count(), Action.objects.count(), Indicator.objects.count()) == (6, 16, 8)
+    first = Plan.objects.get()
+    assert (first.code, first.start_year, first.end_year) == ("2022-2023", 2022, 2023)
+    assert first.title == "Piano operativo attività internazionale 2022-2023"
     pages = Indicator.objects.get(number=7)
-    assert (pages.target_2022, pages.target_2023) == (5000, 6000)
+    assert pages.plan == first
+    assert list(pages.targets.values_list("year", "value")) == [(2022, 5000), (2023, 6000)]
+    assert IndicatorTarget.objects.count() == 16
     assert set(Action.objects.get(number=1).sectors.values_list("code", flat=True)) >= {"dg-agri"}
     # and the second run wrote nothing and said so
     assert events_after_first == 1
@@ -43,9 +61,13 @@ def test_office_sees_objectives_actions_with_their_agreements_and_indicators(cli
     # sixteen actions, each a row
     assert len(re.findall(r'<tr id="azione-\d+"', html)) == 16
     assert "16 azioni di sistema" in html
-    # action 1 lists the Nouvelle-Aquitaine agreement with its status
+    # action 1 counts the Nouvelle-Aquitaine agreement, linking to the register filtered on the action (the page
+    # is aggregated: no agreement list inline)
     row = re.search(r'<tr id="azione-1">(.*?)</tr>', html, re.S).group(1)
-    assert "INT-2022-001" in row and "In vigore" in row
+    assert re.search(rf'href="/accordi/\?plan_action={plan_action_pk(1)}"[^>]*>1</a>', row)
+    assert "INT-2022-001" not in html
+    listed = client.get(f"/accordi/?plan_action={plan_action_pk(1)}").content.decode()
+    assert "INT-2022-001" in listed and "INT-2022-002" not in listed
     # eight indicators with Italian-formatted targets and "not recorded" where nothing was recorded
     assert len(re.findall(r'<article id="indicatore-\d+"', html)) == 8
     assert "5.000" in html and "6.000" in html
@@ -55,8 +77,13 @@ def test_office_sees_objectives_actions_with_their_agreements_and_indicators(cli
 def test_dg_referent_sees_only_their_dgs_agreements_on_the_plan(client, plan_referent_agri, register_agreements):
     client.force_login(plan_referent_agri)
     html = client.get(PAGE).content.decode()
-    assert "INT-2022-001" in html  # involves DG AGRI
-    assert "INT-2022-002" not in html and "INT-2022-003" not in html  # DG CRLI only
+
+    def agreements_of(number):
+        row = re.search(rf'<tr id="azione-{number}">(.*?)</tr>', html, re.S).group(1)
+        return int(re.search(r'\?plan_action=\d+"[^>]*>(\d+)</a>', row).group(1))
+
+    assert agreements_of(1) == 1  # involves DG AGRI
+    assert agreements_of(7) == 0 and agreements_of(2) == 0  # DG CRLI only
     # and they are offered no form to record actuals
     assert 'id="registra"' not in html
 
@@ -67,7 +94,7 @@ def test_drafter_records_an_actual_through_the_form_with_one_audit_event(client,
     before = AuditEvent.objects.count()
     response = client.post(reverse("plan:actual_record"), {"indicator": delegations.pk, "year": "2022", "value": "10"})
     assert response.status_code == 302
-    assert response["Location"].endswith("#indicatore-1")
+    assert response["Location"].endswith("?piano=2022-2023#indicatore-1")
     actual = IndicatorActual.objects.get(indicator=delegations, year=2022)
     assert (actual.value, actual.recorded_by) == (10, drafter)
     events = list(AuditEvent.objects.order_by("id")[before:])
@@ -144,6 +171,7 @@ def test_chart_is_readable_without_colour(client, drafter, plan):
 
 def _with_actuals(indicator):
     indicator.actual_by_year = {a.year: a for a in indicator.actuals.all()}
+    indicator.target_by_year = dict(indicator.targets.values_list("year", "value"))
     return indicator
 
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import Agreement, AgreementKind, Counterpart, Status
-from agreements.models.plan import Action
+from agreements.models.plan import Action, Plan
 from tests.support.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,9 @@ def references(response) -> list[str]:
 
 @pytest.fixture
 def action(db):
-    return Action.objects.create(number=7, objective="Obiettivo", title="Ricerca", short_title="Ricerca", timing="2022")
+    plan = Plan.objects.create(code="piano", title="Piano", start_year=2022, end_year=2023)
+    return Action.objects.create(plan=plan, number=7, objective="Obiettivo", title="Ricerca", short_title="Ricerca",
+                                 timing="2022")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from agreements.accounts import services as accounts
+from agreements.activities import services as activities
 from agreements.clauses import services as clauses
 from agreements.models import AgreementKind, AuditEvent, Opinion, OpinionKind, Status
 from agreements.models.agreement import ObservationsOutcome
@@ -24,12 +25,12 @@ from tests.support.factories import AgreementFactory, CounterpartFactory, InForc
 TODAY = datetime.date(2026, 6, 15)
 SYSTEM = None  # the event names no user: actor_name "sistema"
 
-SERVICE_MODULES = (records, procedure, accounts, clauses)
+SERVICE_MODULES = (records, procedure, accounts, clauses, activities)
 # Public functions of those modules that only read, or guard a write without being one.
 READS = {"consultation_due_date", "consultation_settled", "consultation_unfavourable", "earliest_signature_date",
          "locked", "require_status", "write_fields", "check_date_order", "next_reference", "api_user",
          "has_api_token", "publication_reference", "text_sent_back", "similar_counterparts", "article_changes",
-         "check_clause_text", "fixed_fields"}
+         "check_clause_text", "fixed_fields", "similar_stakeholders"}
 # Writes that have their own audit tests (tests/accounts).
 OWN_TESTS = {"api_token_issue", "api_token_revoke"}
 
@@ -54,7 +55,18 @@ def tacitly_extended():
 
 # name -> function(people) returning (service keyword arguments, expected actor or SYSTEM, the agreement the event
 # is about or None). `p` holds the role fixtures.
+def an_activity(p):
+    activity = activities.activity_create(actor=p.drafter, kind="event", title="Evento", starts_on=TODAY)
+    return dict(actor=p.drafter, activity=activity, title="Evento rinominato", dgs=[p.dg_agri]), p.drafter, None
+
+
 CASES = {
+    "activity_create": lambda p: (
+        dict(actor=p.drafter, kind="delegation_received", title="Delegazione", starts_on=TODAY, country_code="FR",
+             dgs=[p.dg_agri]), p.drafter, None),
+    "activity_update": an_activity,
+    "stakeholder_create": lambda p: (
+        dict(actor=p.drafter, name="Università di Bologna", type="university"), p.drafter, None),
     "counterpart_create": lambda p: (
         dict(actor=p.drafter, name="Región de Murcia", country_code="ES", type="region"), p.drafter, None),
     "directory_user_sync": lambda p: (

@@ -125,6 +125,19 @@ EXPECTED = {
     # Plan and exports need a role; each role sees only its visible agreements in them.
     "plan:monitoring": "login 403 ok ok ok ok ok ok ok",
     "plan:actual_record": "login 403 refused 403 403 refused 403 403 refused",
+    # The plan's report: the world has no plan loaded, so there is no plan to report on (404) for every role.
+    "plan:report": "login 403 404 404 404 404 404 404 404",
+    # The activity register, stakeholders and territory pages: any role reads (within its visibility), drafters
+    # and administrators write; the detail of an activity that does not exist (or that is not visible) is 404.
+    "activities:list": "login 403 ok ok ok ok ok ok ok",
+    "activities:create": "login 403 ok 403 403 403 403 403 ok",
+    "activities:detail": "login 403 404 404 404 404 404 404 404",
+    "activities:edit": "login 403 404 403 403 403 403 403 404",
+    "activities:stakeholders": "login 403 ok ok ok ok ok ok ok",
+    "activities:stakeholder_create": "login 403 refused 403 403 403 403 403 refused",
+    "activities:territory_index": "login 403 ok ok ok ok ok ok ok",
+    "activities:territory_country": "login 403 ok ok ok ok ok ok ok",
+    "activities:territory_counterpart": "login 403 ok ok 404 ok ok ok ok",
     "exports:index": "login 403 ok ok ok ok ok ok ok",
     "exports:register": "login 403 ok ok ok ok ok ok ok",
     "exports:transparency": "login 403 ok ok ok ok ok ok ok",
@@ -135,6 +148,9 @@ EXPECTED = {
     # The import of the existing register: administrators only.
     "registry_import:upload": "login 403 403 403 403 403 403 403 ok",
     "exports:api_key": "login 403 ok ok ok ok ok ok ok",
+    "exports:activities": "login 403 ok ok ok ok ok ok ok",
+    "exports:stakeholders": "login 403 ok ok ok ok ok ok ok",
+    "exports:indicator_values": "login 403 ok ok ok ok ok ok ok",
     # The API: a Bearer key per user (no key for a user without a role), the same visibility as the pages.
     "api:openapi-json": "ok ok ok ok ok ok ok ok ok",
     "api:openapi-view": "ok ok ok ok ok ok ok ok ok",
@@ -147,6 +163,10 @@ EXPECTED = {
     "api:complete_task POST": "401 401 403 ok 404 403 403 403 ok",
     "api:read_plan": "401 401 ok ok ok ok ok ok ok",
     "api:list_indicators": "401 401 ok ok ok ok ok ok ok",
+    "api:list_activities": "401 401 ok ok ok ok ok ok ok",
+    "api:read_activity": "401 401 404 404 404 404 404 404 404",
+    "api:list_stakeholders": "401 401 ok ok ok ok ok ok ok",
+    "api:plan_values": "401 401 404 404 404 404 404 404 404",
     "api:api-root": "404 404 404 404 404 404 404 404 404",
     # The office's pages. A user without a role reaches the dashboard and the register (both empty); a form page
     # opens only for the roles whose write the service accepts (403 for the others, 404 where the agreement is

@@ -61,11 +61,13 @@ def path_for(route: str, name: str | None, world) -> str:
     user = world.users["redattore"]
     values = {
         "reference": world.a.reference,
-        "pk": world.outbox.pk if (name or "").startswith("reminders:")
+        "pk": world.a.counterpart_id if name == "activities:territory_counterpart"
+        else world.outbox.pk if (name or "").startswith("reminders:")
         else 999_999 if (name or "").startswith("notifications:") else world.version.pk,
         "name": "intesa_bilingue",
-        "code": "finanziarie",
+        "code": "FR" if (name or "").startswith("activities:") else "finanziarie",
         "kind": "intesa",
+        "activity_id": 999_999,
         "key": world.calendar_key,
         "fmt": "csv",
         "task_pk": node.pk if node else world.open_task.pk,

@@ -13,7 +13,8 @@ from tests.support.factories import AgreementFactory, CounterpartFactory, InForc
 @pytest.fixture
 def plan(db):
     load_plan()
-    return {"actions": {a.number: a for a in Action.objects.all()}, "dgs": {s.code: s for s in Sector.objects.all()}}
+    return {"actions": {a.number: a for a in Action.objects.filter(plan__code="2022-2023")},
+            "dgs": {s.code: s for s in Sector.objects.all()}}
 
 
 @pytest.fixture

@@ -20,6 +20,9 @@ class Command(BaseCommand):
             self.stdout.write(_("Accordi creati: %s") % ", ".join(result["agreements"]))
         else:
             self.stdout.write(_("Accordi dimostrativi già presenti: nessuna modifica."))
+        register = result["register"]
+        self.stdout.write(_("Registro delle attività: %(a)d attività e %(s)d stakeholder creati.")
+                          % {"a": register["activities"], "s": register["stakeholders"]})
         if result["users"]:
             lines = [f"{username:16} {password:16} {role}" for username, role, password in result["users"]]
             path = settings.VAR_DIR / "demo-users.txt"

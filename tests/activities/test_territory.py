@@ -1,0 +1,109 @@
+"""The territory page of a country and of a counterpart: agreements with state and expiry, activities over time,
+stakeholders, DGs, spillover and the four evaluation criteria, within what the user may see, in constant queries."""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agreements.activities.services import activity_create, stakeholder_create
+from agreements.models import Activity, ActivityKind, StakeholderType
+from tests.support.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+@pytest.fixture
+def france(drafter, dg_agri, dg_crli):
+    aquitaine = CounterpartFactory(name="Nouvelle-Aquitaine", country="Francia", country_code="FR")
+    occitanie = CounterpartFactory(name="Occitanie", country="Francia", country_code="FR")
+    in_force = InForceAgreementFactory(reference="INT-2022-001", counterpart=aquitaine, dgs=[dg_agri],
+                                       end_date=D(2025, 4, 1))
+    AgreementFactory(reference="INT-2023-004", counterpart=occitanie, dgs=[dg_crli])
+    unibo = stakeholder_create(actor=drafter, name="Università di Bologna", type=StakeholderType.UNIVERSITY)
+    art = stakeholder_create(actor=drafter, name="ART-ER", type=StakeholderType.REGIONAL_OFFICE, internal=True)
+    activity_create(actor=drafter, kind=ActivityKind.DELEGATION_RECEIVED, title="Delegazione NA",
+                    starts_on=D(2022, 3, 1), country_code="FR", counterparts=[aquitaine], dgs=[dg_agri],
+                    agreements=[in_force], stakeholders=[unibo, art], follow_up_projects="Progetto Interreg")
+    activity_create(actor=drafter, kind=ActivityKind.EVENT, title="Evento NA", starts_on=D(2023, 5, 1),
+                    country_code="FR", counterparts=[aquitaine], dgs=[dg_agri], stakeholders=[unibo],
+                    funding_applications="Horizon Europe")
+    activity_create(actor=drafter, kind=ActivityKind.DIPLOMATIC_MEETING, title="Incontro Occitanie",
+                    starts_on=D(2023, 6, 1), country_code="FR", counterparts=[occitanie], dgs=[dg_crli])
+    activity_create(actor=drafter, kind=ActivityKind.EVENT, title="Evento Québec", starts_on=D(2023, 6, 1),
+                    country_code="CA", dgs=[dg_agri])
+    return {"aquitaine": aquitaine, "occitanie": occitanie}
+
+
+def section(html, name):
+    return re.search(rf'id="{name}">(.*?)</section>', html, re.S).group(1)
+
+
+def test_country_page_brings_the_evaluation_criteria_together(client, drafter, france):
+    client.force_login(drafter)
+    html = client.get(reverse("activities:territory_country", args=["fr"])).content.decode()
+    agreements = section(html, "accordi")
+    assert "INT-2022-001" in agreements and "In vigore" in agreements and "01/04/2025" in agreements
+    assert "INT-2023-004" in agreements
+    timeline = section(html, "attivita")
+    assert re.search(r'data-year="2022">.*?>1</a>', timeline, re.S)
+    assert re.search(r'data-year="2023">.*?>2</a>', timeline, re.S)
+    assert "Evento Québec" not in html  # another country
+    assert "Università di Bologna" in section(html, "stakeholder") and "ART-ER" in section(html, "stakeholder")
+    assert "DG AGRI" in section(html, "dg") and "DG CRLI" in section(html, "dg")
+    spill = section(html, "spillover")
+    assert "Progetto Interreg" in spill and "Horizon Europe" in spill and "Incontro Occitanie" not in spill
+    assert "2 accordi (1 in vigore), 3 attività" in html
+    assert "2 stakeholder (1 interni, 1 esterni)" in html
+    assert "2 attività con ricadute: 1 con progetti di follow-up, 1 con candidature a finanziamenti" in html
+
+
+def test_referent_sees_only_what_involves_their_dg(client, referent_crli, france):
+    client.force_login(referent_crli)
+    html = client.get(reverse("activities:territory_country", args=["FR"])).content.decode()
+    assert "INT-2023-004" in html and "Incontro Occitanie" not in section(html, "spillover")
+    assert "INT-2022-001" not in html and "Università di Bologna" not in html and "Progetto Interreg" not in html
+    assert "1 accordi (0 in vigore), 1 attività" in html
+    # a counterpart outside their DG is not found; their own is
+    assert client.get(reverse("activities:territory_counterpart",
+                              args=[france["aquitaine"].pk])).status_code == 404
+    assert client.get(reverse("activities:territory_counterpart",
+                              args=[france["occitanie"].pk])).status_code == 200
+
+
+def test_counterpart_page(client, drafter, france):
+    client.force_login(drafter)
+    html = client.get(reverse("activities:territory_counterpart", args=[france["aquitaine"].pk])).content.decode()
+    assert "INT-2022-001" in html and "INT-2023-004" not in html
+    assert "1 accordi (1 in vigore), 2 attività" in html
+    assert client.get(reverse("activities:territory_country", args=["ZZ"])).status_code == 404
+
+
+def test_territory_page_queries_stay_constant_from_10_to_5000_activities(client, drafter, dg_agri, france):
+    client.force_login(drafter)
+    aquitaine = france["aquitaine"]
+    url = reverse("activities:territory_country", args=["FR"])
+
+    def add(n):
+        activities = Activity.objects.bulk_create([
+            Activity(kind=ActivityKind.EVENT, title=f"Evento {i}", starts_on=D(2022 + i % 2, 1, 1), country_code="FR",
+                     follow_up_projects="Progetto" if i % 50 == 0 else "")
+            for i in range(n)])
+        Activity.dgs.through.objects.bulk_create([Activity.dgs.through(activity=a, sector=dg_agri)
+                                                  for a in activities])
+        Activity.counterparts.through.objects.bulk_create(
+            [Activity.counterparts.through(activity=a, counterpart=aquitaine) for a in activities])
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    add(10)
+    few = queries()
+    add(4990)
+    assert queries() == few

@@ -1,0 +1,86 @@
+"""Activities, stakeholders and computed indicator values in the register's export formats and in the JSON API,
+with the same visibility as the pages (a DG referent: only what involves their DG); the API's strict schemas."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from agreements.accounts.services import api_token_issue
+from tests.plan.test_computed_indicators import register, values_for  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.usefixtures("register")
+
+
+def read_csv(response):
+    assert response.status_code == 200, response.content[:300]
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+
+
+def api(client, user, path, params=None):
+    key = api_token_issue(user=user, actor=user).key
+    return client.get(f"/api{path}", params or {}, headers={"Authorization": f"Bearer {key}"})
+
+
+def test_exports_hold_what_the_user_may_see(client, drafter, plan_referent_agri):
+    client.force_login(drafter)
+    everything = read_csv(client.get(reverse("exports:activities", args=["csv"])))
+    assert len(everything) == 10
+    filtered = read_csv(client.get(reverse("exports:activities", args=["csv"]), {"anno": "2023", "paese": "CA"}))
+    assert sorted(r["Titolo"] for r in filtered) == ["Delegazione Québec", "Evento Québec", "Nota sul Québec"]
+    assert len(read_csv(client.get(reverse("exports:stakeholders", args=["csv"])))) == 4
+    client.force_login(plan_referent_agri)
+    agri = read_csv(client.get(reverse("exports:activities", args=["csv"])))
+    assert sorted(r["Titolo"] for r in agri) == ["Delegazione NA 1", "Delegazione NA 2", "Evento NA a Bologna",
+                                                  "Evento PA"]
+    assert sorted(r["Denominazione"] for r in read_csv(client.get(reverse("exports:stakeholders",
+                                                                          args=["csv"])))) == ["ART-ER",
+                                                                                               "Università di Bologna"]
+
+
+def test_indicator_values_export_equals_the_page(client, drafter, plan_referent_agri):
+    for user in (drafter, plan_referent_agri):
+        client.force_login(user)
+        rows = read_csv(client.get(reverse("exports:indicator_values", args=["csv"])))
+        page = values_for(user)
+        assert len(rows) == 16
+        for row in rows:
+            expected = page[int(row["N."])][int(row["Anno"])]
+            assert row["Calcolato dal registro"] == ("" if expected["computed"] is None else str(expected["computed"]))
+            assert row["Target"] == str(expected["target"])
+    client.force_login(drafter)
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(reverse("exports:indicator_values",
+                                                                 args=["xlsx"])).content)).active
+    assert sheet.max_row == 17
+
+
+def test_api_lists_with_visibility_and_strict_parameters(client, drafter, plan_referent_agri):
+    body = api(client, drafter, "/activities", {"anno": 2023, "limit": 2}).json()
+    assert body["count"] == 5 and len(body["items"]) == 2 and body["limit"] == 2
+    agri = api(client, plan_referent_agri, "/activities").json()
+    assert sorted(i["title"] for i in agri["items"]) == ["Delegazione NA 1", "Delegazione NA 2",
+                                                         "Evento NA a Bologna", "Evento PA"]
+    hidden = api(client, drafter, "/activities", {"q": "Québec", "tipo": "delegation_received"}).json()["items"][0]
+    assert api(client, plan_referent_agri, f"/activities/{hidden['id']}").status_code == 404
+    assert api(client, drafter, f"/activities/{hidden['id']}").json()["country_code"] == "CA"
+    stakeholders = api(client, plan_referent_agri, "/stakeholders").json()
+    assert sorted(s["name"] for s in stakeholders["items"]) == ["ART-ER", "Università di Bologna"]
+    # unknown parameters, out-of-range pages and wrong types are refused
+    for params in ({"colore": "rosso"}, {"limit": 501}, {"offset": -1}, {"anno": "duemila"}, {"tipo": "picnic"},
+                   {"paese": "ITA"}):
+        assert api(client, drafter, "/activities", params).status_code == 422, params
+    assert api(client, drafter, "/stakeholders", {"interno": "forse"}).status_code == 422
+    assert api(client, drafter, "/plan/values", {"anno": "2023"}).status_code == 422
+
+
+def test_api_plan_values_equal_the_page(client, drafter, plan_referent_agri):
+    for user in (drafter, plan_referent_agri):
+        body = api(client, user, "/plan/values", {"piano": "2022-2023"}).json()
+        page = values_for(user)
+        assert body["years"] == [2022, 2023]
+        for indicator in body["indicators"]:
+            for year in indicator["years"]:
+                assert year["computed"] == page[indicator["number"]][year["year"]]["computed"]
+    assert api(client, drafter, "/plan/values", {"piano": "1999"}).status_code == 404
