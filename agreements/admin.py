@@ -59,9 +59,11 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
 
 from .models import (  # noqa: E402
     Action,
+    Activity,
     Agreement,
     Article,
     AuditEvent,
+    ClauseVersion,
     Counterpart,
     Delegation,
     DocumentTemplate,
@@ -70,6 +72,7 @@ from .models import (  # noqa: E402
     Indicator,
     IndicatorActual,
     IndicatorTarget,
+    KindTemplate,
     Notification,
     Objective,
     Opinion,
@@ -79,6 +82,7 @@ from .models import (  # noqa: E402
     Reminder,
     Sector,
     Signatory,
+    Stakeholder,
     UserToken,
 )
 
@@ -253,3 +257,34 @@ class SignatoryAdmin(ReadOnlyAdmin):
 class ArticleAdmin(ReadOnlyAdmin):
     list_display = ("agreement", "number", "heading_it")
     search_fields = ("agreement__reference", "heading_it")
+
+
+# Records that change only through their services (activities and clauses rooms, plan loading): read here.
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ("title", "kind", "starts_on", "country_code")
+    list_filter = ("kind",)
+    search_fields = ("title", "place")
+
+
+@admin.register(Stakeholder)
+class StakeholderAdmin(ReadOnlyAdmin):
+    list_display = ("name", "type", "internal", "first_involved_on")
+    list_filter = ("type", "internal")
+    search_fields = ("name",)
+
+
+@admin.register(ClauseVersion)
+class ClauseVersionAdmin(ReadOnlyAdmin):
+    list_display = ("code", "number", "created_by", "created_at")
+    search_fields = ("code",)
+
+
+@admin.register(KindTemplate)
+class KindTemplateAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "revision", "created_by", "created_at")
+
+
+@admin.register(IndicatorTarget)
+class IndicatorTargetAdmin(ReadOnlyAdmin):
+    list_display = ("indicator", "year", "value")
