@@ -10,15 +10,16 @@ and JSON, dd/mm/yyyy in the CSV for Excel, date cells in XLSX and ODS."""
 import csv
 import datetime
 import decimal
+import functools
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils.text import format_lazy
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import Table, TableCell, TableColumn, TableRow
 from odf.text import P
@@ -28,6 +29,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from agreements.common.errors import InvalidDataError, ServiceError
+from agreements.models import AgreementKind, Status
+from agreements.models.agreement import RatificationForm
 from agreements.plan.services import PLAN_YEARS
 from agreements.records.filters import RegisterFilter
 from agreements.records.selectors import register_agreements
@@ -53,8 +56,45 @@ def table(columns: list[Column], objects: Iterable, *, human: bool, office: bool
           ) -> tuple[list[str], list[list]]:
     """(headers, rows): Italian labels and shown values when `human`, machine keys and raw values otherwise;
     with `office`, the values meant for the office's spreadsheets (plan actions by title)."""
+    headers, rows = iter_table(columns, objects, human=human, office=office)
+    return headers, list(rows)
+
+
+# Rows read from the database in chunks of this many agreements (with their prefetches): an export of 10,000 rows
+# holds one chunk in memory at a time, and its first bytes leave before the last rows are read.
+CHUNK = 2000
+
+
+def iter_table(columns: list[Column], objects: Iterable, *, human: bool, office: bool = False
+               ) -> tuple[list[str], Iterator[list]]:
+    """As table(), with the rows as a lazy iterator: a queryset is read in chunks (QuerySet.iterator, prefetches
+    included), nothing is read before the first row is asked for."""
     headers = [str(c.label) if human else c.key for c in columns]
-    return headers, [[c.get(obj, human, office) for c in columns] for obj in objects]
+    getters = [_getter(c, human, office) for c in columns]
+
+    def rows():
+        source = objects.iterator(chunk_size=CHUNK) if isinstance(objects, QuerySet) else objects
+        for obj in source:
+            yield [get(obj) for get in getters]
+
+    return headers, rows()
+
+
+def _getter(column: Column, human: bool, office: bool) -> Callable:
+    if office and column.office:
+        return column.office
+    return (column.shown or column.value) if human else column.value
+
+
+@functools.lru_cache(maxsize=64)
+def _choice_labels(choices: type, language: str | None) -> dict:
+    return {value: str(label) for value, label in choices.choices}
+
+
+def choice_label(choices: type, value) -> str:
+    """The label of a choice in the active language, translated once per language and process rather than once per
+    cell (Model.get_FOO_display builds the choices and looks the translation up at every call)."""
+    return _choice_labels(choices, get_language()).get(value, value)
 
 
 def records(columns: list[Column], objects: Iterable) -> list[dict]:
@@ -71,10 +111,10 @@ def _plain(value):
 REGISTER_COLUMNS = [
     Column("reference", gettext_lazy("Codice"), lambda a: a.reference),
     Column("title", gettext_lazy("Titolo"), lambda a: a.title),
-    Column("kind", gettext_lazy("Tipo"), lambda a: a.kind, lambda a: a.get_kind_display()),
+    Column("kind", gettext_lazy("Tipo"), lambda a: a.kind, lambda a: choice_label(AgreementKind, a.kind)),
     Column("counterpart", gettext_lazy("Controparte"), lambda a: a.counterpart.name),
     Column("country", gettext_lazy("Paese"), lambda a: a.counterpart.country),
-    Column("status", gettext_lazy("Stato"), lambda a: a.status, lambda a: a.get_status_display()),
+    Column("status", gettext_lazy("Stato"), lambda a: a.status, lambda a: choice_label(Status, a.status)),
     Column("signed_on", gettext_lazy("Data di firma"), lambda a: a.signed_on),
     Column("entry_into_force", gettext_lazy("Entrata in vigore"), lambda a: a.entry_into_force),
     Column("end_date", gettext_lazy("Scadenza"), lambda a: a.end_date),
@@ -144,7 +184,7 @@ def _final_dgr(agreement) -> str:
 def _ratification(agreement) -> str:
     if not agreement.ratification_act:
         return ""
-    form = agreement.get_ratification_form_display() if agreement.ratification_form else ""
+    form = choice_label(RatificationForm, agreement.ratification_form) if agreement.ratification_form else ""
     return " ".join(part for part in (form, _act(agreement.ratification_act, agreement.ratification_date)) if part)
 
 
@@ -222,7 +262,7 @@ PLAN_ACTION_COLUMNS = [
     Column("agreements_count", gettext_lazy("Numero accordi"), lambda a: len(a.linked_agreements)),
     Column("agreements", gettext_lazy("Accordi (stato)"),
            lambda a: "; ".join(f"{x.reference} ({x.status})" for x in a.linked_agreements),
-           lambda a: "; ".join(f"{x.reference} ({x.get_status_display()})" for x in a.linked_agreements)),
+           lambda a: "; ".join(f"{x.reference} ({choice_label(Status, x.status)})" for x in a.linked_agreements)),
 ]
 
 
@@ -236,13 +276,49 @@ def _text(value) -> str:
     return str(value)
 
 
-def write_csv(stream, headers: list[str], rows: list[list]) -> int:
+def write_csv(stream, headers: list[str], rows: Iterable[list]) -> int:
     """Comma-separated, UTF-8, ISO dates, empty for no value. Returns the number of data rows."""
-    writer = csv.writer(stream)
+    counted = _Counted(rows)
+    for chunk in csv_chunks(headers, counted):
+        stream.write(chunk)
+    return counted.count
+
+
+class _Counted:
+    def __init__(self, rows: Iterable):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+# A streamed CSV leaves in pieces of about this many characters (the header row leaves alone, at once).
+PIECE = 64 * 1024
+
+
+def csv_chunks(headers: list[str], rows: Iterable[list], *, excel: bool = False) -> Iterator[str]:
+    """The CSV (plain, or for Excel when `excel`) as pieces of text: the header row first, before any row is read,
+    then the rows in pieces of about PIECE characters. Concatenated, the same text as write_csv/write_excel_csv."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";") if excel else csv.writer(buffer)
+    if excel:
+        buffer.write("\ufeff")
     writer.writerow(headers)
+    yield buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    convert = _italian if excel else _text
+    writerow = writer.writerow
     for row in rows:
-        writer.writerow([_text(value) for value in row])
-    return len(rows)
+        writerow([convert(value) for value in row])
+        if buffer.tell() >= PIECE:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def _ods_cell(value) -> TableCell:
@@ -280,11 +356,8 @@ def ods_bytes(sheet_name: str, headers: list[str], rows: list[list]) -> bytes:
 def write_excel_csv(stream, headers: list[str], rows: list[list]) -> int:
     """The CSV that Italian Excel opens as it is: UTF-8 with a BOM (or accents come out wrong), semicolons (the
     comma is the decimal separator there), dates dd/mm/yyyy, decimal comma. Returns the number of data rows."""
-    stream.write("\ufeff")
-    writer = csv.writer(stream, delimiter=";")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_italian(value) for value in row])
+    for chunk in csv_chunks(headers, rows, excel=True):
+        stream.write(chunk)
     return len(rows)
 
 

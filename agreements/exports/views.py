@@ -5,7 +5,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -20,12 +20,11 @@ from agreements.exports.tables import (
     PLAN_COLUMNS,
     REGISTER_COLUMNS,
     TRANSPARENCY_COLUMNS,
+    csv_chunks,
+    iter_table,
     ods_bytes,
     register_filtered,
-    table,
     transparency_queryset,
-    write_csv,
-    write_excel_csv,
     xlsx_bytes,
 )
 from agreements.plan.selectors import plan_actions
@@ -38,17 +37,18 @@ FIRST_SEMESTER = (2022, 1)  # the first semester of the plan 2022-2023
 
 
 def _download(headers, rows, *, fmt: str, filename: str, sheet: str) -> HttpResponse:
+    """The CSVs stream: the header row leaves at once, the rows as they are read (in chunks, exports/tables.py).
+    XLSX and ODS are zip files written whole, from the rows read once."""
     if fmt == "ods":
-        response = HttpResponse(ods_bytes(sheet, headers, rows), content_type=ODS_TYPE)
+        response = HttpResponse(ods_bytes(sheet, headers, list(rows)), content_type=ODS_TYPE)
     elif fmt == "xlsx":
-        response = HttpResponse(xlsx_bytes(sheet, headers, rows), content_type=XLSX_TYPE)
-    elif fmt == "excel.csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        write_excel_csv(response, headers, rows)
-        fmt, filename = "csv", f"{filename}-excel"
+        response = HttpResponse(xlsx_bytes(sheet, headers, list(rows)), content_type=XLSX_TYPE)
     else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        write_csv(response, headers, rows)
+        excel = fmt == "excel.csv"
+        response = StreamingHttpResponse(csv_chunks(headers, rows, excel=excel),
+                                         content_type="text/csv; charset=utf-8")
+        if excel:
+            fmt, filename = "csv", f"{filename}-excel"
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
 
@@ -85,7 +85,7 @@ def register(request, fmt):
         agreements = register_filtered(request.user, request.GET)
     except ServiceError as error:
         return _index(request, error=str(error), status=400)
-    headers, rows = table(REGISTER_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
+    headers, rows = iter_table(REGISTER_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename=f"registro-accordi-{dates.today().isoformat()}",
                      sheet=_("Registro"))
 
@@ -97,7 +97,7 @@ def transparency(request, fmt):
     semester = request.GET.get("semester", "")
     try:
         agreements = transparency_queryset(visible_agreements(request.user), semester)
-        headers, rows = table(TRANSPARENCY_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
+        headers, rows = iter_table(TRANSPARENCY_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
     except ServiceError as error:
         return _index(request, error=str(error), status=400)
     return _download(headers, rows, fmt=fmt, filename=f"accordi-trasparenza-{semester}",
@@ -108,7 +108,7 @@ def transparency(request, fmt):
 @require_GET
 def plan_indicators(request, fmt="csv"):
     require_page_role(request.user)
-    headers, rows = table(PLAN_COLUMNS, plan_indicators_rows(), human=True, office=fmt in OFFICE_FORMATS)
+    headers, rows = iter_table(PLAN_COLUMNS, plan_indicators_rows(), human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-indicatori", sheet=_("Indicatori"))
 
 
@@ -117,7 +117,7 @@ def plan_indicators(request, fmt="csv"):
 def plan_actions_sheet(request, fmt="csv"):
     require_page_role(request.user)
     actions = plan_actions(visible_agreements(request.user))
-    headers, rows = table(PLAN_ACTION_COLUMNS, actions, human=True, office=fmt in OFFICE_FORMATS)
+    headers, rows = iter_table(PLAN_ACTION_COLUMNS, actions, human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-azioni", sheet=_("Azioni"))
 
 
