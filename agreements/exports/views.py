@@ -24,8 +24,9 @@ from agreements.exports.tables import (
     iter_table,
     ods_bytes,
     register_filtered,
+    register_rows,
     transparency_queryset,
-    xlsx_bytes,
+    xlsx_chunks,
 )
 from agreements.plan.selectors import plan_actions
 from agreements.plan.selectors import plan_indicators as plan_indicators_rows
@@ -37,12 +38,12 @@ FIRST_SEMESTER = (2022, 1)  # the first semester of the plan 2022-2023
 
 
 def _download(headers, rows, *, fmt: str, filename: str, sheet: str) -> HttpResponse:
-    """The CSVs stream: the header row leaves at once, the rows as they are read (in chunks, exports/tables.py).
-    XLSX and ODS are zip files written whole, from the rows read once."""
+    """CSV and XLSX stream: the CSV's header row leaves at once, the XLSX's first bytes after its first rows, the rest
+    as the rows are read (in chunks, exports/tables.py). ODS is written whole."""
     if fmt == "ods":
         response = HttpResponse(ods_bytes(sheet, headers, list(rows)), content_type=ODS_TYPE)
     elif fmt == "xlsx":
-        response = HttpResponse(xlsx_bytes(sheet, headers, list(rows)), content_type=XLSX_TYPE)
+        response = StreamingHttpResponse(xlsx_chunks(sheet, headers, rows), content_type=XLSX_TYPE)
     else:
         excel = fmt == "excel.csv"
         response = StreamingHttpResponse(csv_chunks(headers, rows, excel=excel),
@@ -85,7 +86,7 @@ def register(request, fmt):
         agreements = register_filtered(request.user, request.GET)
     except ServiceError as error:
         return _index(request, error=str(error), status=400)
-    headers, rows = iter_table(REGISTER_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
+    headers, rows = iter_table(REGISTER_COLUMNS, register_rows(agreements), human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename=f"registro-accordi-{dates.today().isoformat()}",
                      sheet=_("Registro"))
 
