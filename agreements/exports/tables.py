@@ -500,13 +500,10 @@ class _Pipe:
 def xlsx_chunks(sheet_name: str, headers: list[str], rows: Iterable[list]) -> Iterator[bytes]:
     """One sheet as a streamed XLSX (a zip written as it goes): a bold header row, frozen, with an autofilter;
     dates as date cells shown dd/mm/yyyy, numbers as numbers, empty values as empty cells; strings inline. The
-    rows are read once, as they come; the first bytes leave after the first WIDTH_SAMPLE rows."""
+    rows are read once, as they come; the first bytes (the workbook's fixed parts) before any row is read."""
     import zipfile
 
-    rows = iter(rows)
-    sample = [row for _, row in zip(range(WIDTH_SAMPLE), rows, strict=False)]
     letters = [get_column_letter(i) for i in range(1, max(1, len(headers)) + 1)]
-    widths = [min(60, max([_width(h), *(_width(row[i]) for row in sample)]) + 2) for i, h in enumerate(headers)]
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, text in _XLSX_STATIC.items():
@@ -517,7 +514,10 @@ def xlsx_chunks(sheet_name: str, headers: list[str], rows: Iterable[list]) -> It
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
             f'<sheets><sheet name="{title}" sheetId="1" r:id="rId1"/></sheets></workbook>'))
-        yield pipe.take()
+        yield pipe.take()  # the parts that do not depend on the rows leave before any row is read
+        rows = iter(rows)
+        sample = [row for _, row in zip(range(WIDTH_SAMPLE), rows, strict=False)]
+        widths = [min(60, max([_width(h), *(_width(row[i]) for row in sample)]) + 2) for i, h in enumerate(headers)]
         with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
             cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                            for i, w in enumerate(widths, start=1))
