@@ -18,8 +18,11 @@ from benchdb import bench_database, median_seconds  # noqa: E402
 
 AGREEMENTS = 10_000
 REPEAT = 30
-# Measured on the reference machine (2 cores): 0.17 (all) and 0.11 (referent); the goal catches a 2x slowdown.
-GOAL = 0.05
+# Measured on the reference machine (2 cores): 0.17 (all) and 0.11 (referent). The goal sits just under the
+# referent's figure: a page 2x slower than today fails it. A page that costs more queries than QUERY_CEILING (the
+# figure tests/records/test_register.py asserts, constant in N) fails whatever its time.
+GOAL = 0.08
+QUERY_CEILING = 13
 
 
 def populate():
@@ -101,12 +104,14 @@ def measure(name, user, dg_id):
 
     product = median_seconds(lambda: client.get("/accordi/"), REPEAT)
     baseline = median_seconds(lambda: baseline_fetch(REGISTER_PAGE_SIZE, dg_id), REPEAT)
+    ratio = round(baseline / product, 4) if len(queries) <= QUERY_CEILING else 0.0
     return {
         "name": name,
-        "ratio": round(baseline / product, 4),
+        "ratio": ratio,
         "goal": GOAL,
         "detail": {
             "agreements": AGREEMENTS, "rows_on_page": len(rows), "queries_per_page": len(queries),
+            "query_ceiling": QUERY_CEILING,
             "product_ms": round(product * 1000, 2), "baseline_ms": round(baseline * 1000, 2), "repeat": REPEAT,
         },
     }

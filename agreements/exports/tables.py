@@ -10,24 +10,25 @@ and JSON, dd/mm/yyyy in the CSV for Excel, date cells in XLSX and ODS."""
 import csv
 import datetime
 import decimal
+import functools
 import io
+import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils.text import format_lazy
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import Table, TableCell, TableColumn, TableRow
 from odf.text import P
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from agreements.common.errors import InvalidDataError, ServiceError
+from agreements.models import Agreement, AgreementKind, Status
+from agreements.models.agreement import RatificationForm
 from agreements.records.filters import RegisterFilter
 from agreements.records.selectors import register_agreements
 
@@ -52,8 +53,45 @@ def table(columns: list[Column], objects: Iterable, *, human: bool, office: bool
           ) -> tuple[list[str], list[list]]:
     """(headers, rows): Italian labels and shown values when `human`, machine keys and raw values otherwise;
     with `office`, the values meant for the office's spreadsheets (plan actions by title)."""
+    headers, rows = iter_table(columns, objects, human=human, office=office)
+    return headers, list(rows)
+
+
+# Rows read from the database in chunks of this many agreements (with their prefetches): an export of 10,000 rows
+# holds one chunk in memory at a time, and its first bytes leave before the last rows are read.
+CHUNK = 2000
+
+
+def iter_table(columns: list[Column], objects: Iterable, *, human: bool, office: bool = False
+               ) -> tuple[list[str], Iterator[list]]:
+    """As table(), with the rows as a lazy iterator: a queryset is read in chunks (QuerySet.iterator, prefetches
+    included), nothing is read before the first row is asked for."""
     headers = [str(c.label) if human else c.key for c in columns]
-    return headers, [[c.get(obj, human, office) for c in columns] for obj in objects]
+    getters = [_getter(c, human, office) for c in columns]
+
+    def rows():
+        source = objects.iterator(chunk_size=CHUNK) if isinstance(objects, QuerySet) else objects
+        for obj in source:
+            yield [get(obj) for get in getters]
+
+    return headers, rows()
+
+
+def _getter(column: Column, human: bool, office: bool) -> Callable:
+    if office and column.office:
+        return column.office
+    return (column.shown or column.value) if human else column.value
+
+
+@functools.lru_cache(maxsize=64)
+def _choice_labels(choices: type, language: str | None) -> dict:
+    return {value: str(label) for value, label in choices.choices}
+
+
+def choice_label(choices: type, value) -> str:
+    """The label of a choice in the active language, translated once per language and process rather than once per
+    cell (Model.get_FOO_display builds the choices and looks the translation up at every call)."""
+    return _choice_labels(choices, get_language()).get(value, value)
 
 
 def records(columns: list[Column], objects: Iterable) -> list[dict]:
@@ -68,23 +106,56 @@ def _plain(value):
 # --- register ------------------------------------------------------------------------------------------------
 
 REGISTER_COLUMNS = [
-    Column("reference", gettext_lazy("Codice"), lambda a: a.reference),
-    Column("title", gettext_lazy("Titolo"), lambda a: a.title),
-    Column("kind", gettext_lazy("Tipo"), lambda a: a.kind, lambda a: a.get_kind_display()),
-    Column("counterpart", gettext_lazy("Controparte"), lambda a: a.counterpart.name),
-    Column("country", gettext_lazy("Paese"), lambda a: a.counterpart.country),
-    Column("status", gettext_lazy("Stato"), lambda a: a.status, lambda a: a.get_status_display()),
-    Column("signed_on", gettext_lazy("Data di firma"), lambda a: a.signed_on),
-    Column("entry_into_force", gettext_lazy("Entrata in vigore"), lambda a: a.entry_into_force),
-    Column("end_date", gettext_lazy("Scadenza"), lambda a: a.end_date),
-    Column("renews", gettext_lazy("Rinnova"), lambda a: a.renews.reference if a.renews_id else ""),
-    Column("dgs", gettext_lazy("DG coinvolte"), lambda a: "; ".join(dg.name for dg in a.dgs.all())),
+    Column("reference", gettext_lazy("Codice"), lambda a: a["reference"]),
+    Column("title", gettext_lazy("Titolo"), lambda a: a["title"]),
+    Column("kind", gettext_lazy("Tipo"), lambda a: a["kind"], lambda a: choice_label(AgreementKind, a["kind"])),
+    Column("counterpart", gettext_lazy("Controparte"), lambda a: a["counterpart__name"]),
+    Column("country", gettext_lazy("Paese"), lambda a: a["counterpart__country"]),
+    Column("status", gettext_lazy("Stato"), lambda a: a["status"], lambda a: choice_label(Status, a["status"])),
+    Column("signed_on", gettext_lazy("Data di firma"), lambda a: a["signed_on"]),
+    Column("entry_into_force", gettext_lazy("Entrata in vigore"), lambda a: a["entry_into_force"]),
+    Column("end_date", gettext_lazy("Scadenza"), lambda a: a["end_date"]),
+    Column("renews", gettext_lazy("Rinnova"), lambda a: a["renews__reference"] or ""),
+    Column("dgs", gettext_lazy("DG coinvolte"), lambda a: "; ".join(a["dgs"])),
     Column("plan_actions", gettext_lazy("Azioni del piano"),
-           lambda a: "; ".join(str(action.number) for action in a.plan_actions.all()),
-           office=lambda a: "; ".join(f"{action.number}. {action.short_title}" for action in a.plan_actions.all())),
-    Column("dgr_number", gettext_lazy("Numero DGR"), lambda a: a.dgr_number),
-    Column("dgr_date", gettext_lazy("Data DGR"), lambda a: a.dgr_date),
+           lambda a: "; ".join(str(number) for number, _title in a["plan_actions"]),
+           office=lambda a: "; ".join(f"{number}. {title}" for number, title in a["plan_actions"])),
+    Column("dgr_number", gettext_lazy("Numero DGR"), lambda a: a["dgr_number"]),
+    Column("dgr_date", gettext_lazy("Data DGR"), lambda a: a["dgr_date"]),
 ]
+
+REGISTER_FIELDS = ("id", "reference", "title", "kind", "counterpart__name", "counterpart__country", "status",
+                   "signed_on", "entry_into_force", "end_date", "renews__reference", "dgr_number", "dgr_date")
+
+
+def register_rows(agreements: QuerySet) -> Iterator[dict]:
+    """The register's rows as the columns read them: plain values (no model instance per row), read in chunks of
+    CHUNK agreements, each chunk with its DGs and plan actions in two more queries; in the queryset's order."""
+    chunk = []
+    for row in agreements.prefetch_related(None).values(*REGISTER_FIELDS).iterator(chunk_size=CHUNK):
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            yield from _with_lists(chunk)
+            chunk = []
+    if chunk:
+        yield from _with_lists(chunk)
+
+
+def _with_lists(rows: list[dict]) -> list[dict]:
+    ids = [row["id"] for row in rows]
+    dgs, actions = {}, {}
+    for agreement_id, name in (Agreement.dgs.through.objects.filter(agreement_id__in=ids)
+                               .order_by("agreement_id", "sector__name", "sector_id")
+                               .values_list("agreement_id", "sector__name")):
+        dgs.setdefault(agreement_id, []).append(name)
+    for agreement_id, number, title in (Agreement.plan_actions.through.objects.filter(agreement_id__in=ids)
+                                        .order_by("agreement_id", "action__number")
+                                        .values_list("agreement_id", "action__number", "action__short_title")):
+        actions.setdefault(agreement_id, []).append((number, title))
+    for row in rows:
+        row["dgs"], row["plan_actions"] = dgs.get(row["id"], []), actions.get(row["id"], [])
+    return rows
+
 
 def register_filtered(user, params) -> QuerySet:
     """The register as the user sees it with `params` (the register page's query string: q, kind, status,
@@ -103,8 +174,8 @@ def register_filtered(user, params) -> QuerySet:
 
 
 def register_queryset(agreements: QuerySet) -> QuerySet:
-    """What the register columns read, joined or prefetched: a fixed number of queries whatever the number of
-    rows. The order is the caller's (the register's sorting, or by reference on the command line)."""
+    """What the register columns read, joined or prefetched, for callers that want model instances (the API's
+    list): a fixed number of queries whatever the number of rows. The downloads read register_rows instead."""
     return agreements.select_related("counterpart", "renews").prefetch_related("dgs", "plan_actions")
 
 
@@ -143,7 +214,7 @@ def _final_dgr(agreement) -> str:
 def _ratification(agreement) -> str:
     if not agreement.ratification_act:
         return ""
-    form = agreement.get_ratification_form_display() if agreement.ratification_form else ""
+    form = choice_label(RatificationForm, agreement.ratification_form) if agreement.ratification_form else ""
     return " ".join(part for part in (form, _act(agreement.ratification_act, agreement.ratification_date)) if part)
 
 
@@ -219,7 +290,7 @@ PLAN_ACTION_COLUMNS = [
     Column("agreements_count", gettext_lazy("Numero accordi"), lambda a: len(a.linked_agreements)),
     Column("agreements", gettext_lazy("Accordi (stato)"),
            lambda a: "; ".join(f"{x.reference} ({x.status})" for x in a.linked_agreements),
-           lambda a: "; ".join(f"{x.reference} ({x.get_status_display()})" for x in a.linked_agreements)),
+           lambda a: "; ".join(f"{x.reference} ({choice_label(Status, x.status)})" for x in a.linked_agreements)),
 ]
 
 
@@ -233,13 +304,49 @@ def _text(value) -> str:
     return str(value)
 
 
-def write_csv(stream, headers: list[str], rows: list[list]) -> int:
+def write_csv(stream, headers: list[str], rows: Iterable[list]) -> int:
     """Comma-separated, UTF-8, ISO dates, empty for no value. Returns the number of data rows."""
-    writer = csv.writer(stream)
+    counted = _Counted(rows)
+    for chunk in csv_chunks(headers, counted):
+        stream.write(chunk)
+    return counted.count
+
+
+class _Counted:
+    def __init__(self, rows: Iterable):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+# A streamed CSV leaves in pieces of about this many characters (the header row leaves alone, at once).
+PIECE = 64 * 1024
+
+
+def csv_chunks(headers: list[str], rows: Iterable[list], *, excel: bool = False) -> Iterator[str]:
+    """The CSV (plain, or for Excel when `excel`) as pieces of text: the header row first, before any row is read,
+    then the rows in pieces of about PIECE characters. Concatenated, the same text as write_csv/write_excel_csv."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";") if excel else csv.writer(buffer)
+    if excel:
+        buffer.write("\ufeff")
     writer.writerow(headers)
+    yield buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    convert = _italian if excel else _text
+    writerow = writer.writerow
     for row in rows:
-        writer.writerow([_text(value) for value in row])
-    return len(rows)
+        writerow([convert(value) for value in row])
+        if buffer.tell() >= PIECE:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def _ods_cell(value) -> TableCell:
@@ -277,11 +384,8 @@ def ods_bytes(sheet_name: str, headers: list[str], rows: list[list]) -> bytes:
 def write_excel_csv(stream, headers: list[str], rows: list[list]) -> int:
     """The CSV that Italian Excel opens as it is: UTF-8 with a BOM (or accents come out wrong), semicolons (the
     comma is the decimal separator there), dates dd/mm/yyyy, decimal comma. Returns the number of data rows."""
-    stream.write("\ufeff")
-    writer = csv.writer(stream, delimiter=";")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_italian(value) for value in row])
+    for chunk in csv_chunks(headers, rows, excel=True):
+        stream.write(chunk)
     return len(rows)
 
 
@@ -295,47 +399,152 @@ def _italian(value) -> str:
     return str(value)
 
 
-def _xlsx_value(value):
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    return value
-
-
 def _width(value) -> int:
     if isinstance(value, datetime.date):
         return 10
     return max((len(line) for line in str(value if value is not None else "").splitlines()), default=0)
 
 
-def xlsx_bytes(sheet_name: str, headers: list[str], rows: list[list]) -> bytes:
-    """One sheet in openpyxl's write-only mode (rows streamed, not held as cell objects): a bold header row, frozen,
-    with an autofilter; dates as date cells shown dd/mm/yyyy, numbers as numbers; columns as wide as their
-    content (up to 60 characters)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=(sheet_name or "Foglio1")[:31])
-    for index, header in enumerate(headers, start=1):
-        width = max([_width(header), *(_width(row[index - 1]) for row in rows)])
-        sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(max(1, len(headers)))}{len(rows) + 1}"
-    bold = Font(bold=True)
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=_xlsx_value(None if value == "" else value))
-            if isinstance(value, datetime.date):
-                cell.number_format = "DD/MM/YYYY"
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+# The columns of a streamed XLSX are as wide as their header and the content of the first WIDTH_SAMPLE rows (up
+# to 60 characters): the widths are written before the rows, which leave as they are read.
+WIDTH_SAMPLE = 1000
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+_XLSX_STATIC = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        'Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+        'Target="styles.xml"/></Relationships>'),
+    # cell styles: 0 plain, 1 bold (the header), 2 date shown dd/mm/yyyy
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="DD/MM/YYYY"/></numFmts>'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"),
+}
+
+
+def _xml_text(value: str) -> str:
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _xlsx_cell(ref: str, value, style: int = 0) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float | decimal.Decimal):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if isinstance(value, datetime.date):
+        day = value.date() if isinstance(value, datetime.datetime) else value
+        return f'<c r="{ref}" s="2"><v>{(day - _EXCEL_EPOCH).days}</v></c>'
+    bold = f' s="{style}"' if style else ""
+    return f'<c r="{ref}"{bold} t="inlineStr"><is><t xml:space="preserve">{_xml_text(str(value))}</t></is></c>'
+
+
+class _Pipe:
+    """What the zip writes, kept until the generator hands it on: a write-only, unseekable stream (zipfile then
+    writes each member's sizes after its data)."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+def xlsx_chunks(sheet_name: str, headers: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+    """One sheet as a streamed XLSX (a zip written as it goes): a bold header row, frozen, with an autofilter;
+    dates as date cells shown dd/mm/yyyy, numbers as numbers, empty values as empty cells; strings inline. The
+    rows are read once, as they come; the first bytes (the workbook's fixed parts) before any row is read."""
+    import zipfile
+
+    letters = [get_column_letter(i) for i in range(1, max(1, len(headers)) + 1)]
+    pipe = _Pipe()
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, text in _XLSX_STATIC.items():
+            archive.writestr(name, text)
+        title = _xml_text((sheet_name or "Foglio1")[:31]).replace('"', "&quot;")
+        archive.writestr("xl/workbook.xml", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<sheets><sheet name="{title}" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+        yield pipe.take()  # the parts that do not depend on the rows leave before any row is read
+        rows = iter(rows)
+        sample = [row for _, row in zip(range(WIDTH_SAMPLE), rows, strict=False)]
+        widths = [min(60, max([_width(h), *(_width(row[i]) for row in sample)]) + 2) for i, h in enumerate(headers)]
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                           for i, w in enumerate(widths, start=1))
+            sheet.write((
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+                'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+                f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}<sheetData>'
+                '<row r="1">' + "".join(_xlsx_cell(f"{c}1", h, 1) for c, h in zip(letters, headers, strict=False))
+                + "</row>").encode())
+            number = 1
+            buffer = []
+            for row in itertools.chain(sample, rows):
+                number += 1
+                buffer.append(f'<row r="{number}">'
+                              + "".join(_xlsx_cell(f"{c}{number}", v) for c, v in zip(letters, row, strict=False))
+                              + "</row>")
+                if len(buffer) == 500:
+                    sheet.write("".join(buffer).encode())
+                    buffer = []
+                    yield pipe.take()
+            sheet.write(("".join(buffer) + "</sheetData>"
+                         f'<autoFilter ref="A1:{letters[-1]}{number}"/></worksheet>').encode())
+    yield pipe.take()
+
+
+def xlsx_bytes(sheet_name: str, headers: list[str], rows: Iterable[list]) -> bytes:
+    """The whole XLSX of xlsx_chunks at once."""
+    return b"".join(xlsx_chunks(sheet_name, headers, rows))
 
 
 # --- activity register, stakeholders, computed indicator values (plan monitoring, issue 17) ----------------------

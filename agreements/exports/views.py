@@ -5,7 +5,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,14 +23,14 @@ from agreements.exports.tables import (
     REGISTER_COLUMNS,
     STAKEHOLDER_COLUMNS,
     TRANSPARENCY_COLUMNS,
+    csv_chunks,
+    iter_table,
     ods_bytes,
     plan_columns,
     register_filtered,
-    table,
+    register_rows,
     transparency_queryset,
-    write_csv,
-    write_excel_csv,
-    xlsx_bytes,
+    xlsx_chunks,
 )
 from agreements.plan.indicators import indicator_values
 from agreements.plan.selectors import plan_actions, plan_by_code, plan_overview
@@ -42,17 +42,18 @@ FIRST_SEMESTER = (2022, 1)  # the first semester of the plan 2022-2023
 
 
 def _download(headers, rows, *, fmt: str, filename: str, sheet: str) -> HttpResponse:
+    """CSV and XLSX stream: the CSV's header row leaves at once, the XLSX's first bytes after its first rows, the rest
+    as the rows are read (in chunks, exports/tables.py). ODS is written whole."""
     if fmt == "ods":
-        response = HttpResponse(ods_bytes(sheet, headers, rows), content_type=ODS_TYPE)
+        response = HttpResponse(ods_bytes(sheet, headers, list(rows)), content_type=ODS_TYPE)
     elif fmt == "xlsx":
-        response = HttpResponse(xlsx_bytes(sheet, headers, rows), content_type=XLSX_TYPE)
-    elif fmt == "excel.csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        write_excel_csv(response, headers, rows)
-        fmt, filename = "csv", f"{filename}-excel"
+        response = StreamingHttpResponse(xlsx_chunks(sheet, headers, rows), content_type=XLSX_TYPE)
     else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        write_csv(response, headers, rows)
+        excel = fmt == "excel.csv"
+        response = StreamingHttpResponse(csv_chunks(headers, rows, excel=excel),
+                                         content_type="text/csv; charset=utf-8")
+        if excel:
+            fmt, filename = "csv", f"{filename}-excel"
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
 
@@ -89,7 +90,7 @@ def register(request, fmt):
         agreements = register_filtered(request.user, request.GET)
     except ServiceError as error:
         return _index(request, error=str(error), status=400)
-    headers, rows = table(REGISTER_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
+    headers, rows = iter_table(REGISTER_COLUMNS, register_rows(agreements), human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename=f"registro-accordi-{dates.today().isoformat()}",
                      sheet=_("Registro"))
 
@@ -101,7 +102,7 @@ def transparency(request, fmt):
     semester = request.GET.get("semester", "")
     try:
         agreements = transparency_queryset(visible_agreements(request.user), semester)
-        headers, rows = table(TRANSPARENCY_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
+        headers, rows = iter_table(TRANSPARENCY_COLUMNS, agreements, human=True, office=fmt in OFFICE_FORMATS)
     except ServiceError as error:
         return _index(request, error=str(error), status=400)
     return _download(headers, rows, fmt=fmt, filename=f"accordi-trasparenza-{semester}",
@@ -113,7 +114,7 @@ def transparency(request, fmt):
 def plan_indicators(request, fmt="csv"):
     require_page_role(request.user)
     overview = plan_overview(_requested_plan(request))
-    headers, rows = table(plan_columns(overview["years"]), overview["indicators"], human=True,
+    headers, rows = iter_table(plan_columns(overview["years"]), overview["indicators"], human=True,
                           office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-indicatori", sheet=_("Indicatori"))
 
@@ -132,7 +133,7 @@ def _requested_plan(request):
 def plan_actions_sheet(request, fmt="csv"):
     require_page_role(request.user)
     actions = plan_actions(visible_agreements(request.user), _requested_plan(request))
-    headers, rows = table(PLAN_ACTION_COLUMNS, actions, human=True, office=fmt in OFFICE_FORMATS)
+    headers, rows = iter_table(PLAN_ACTION_COLUMNS, actions, human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-azioni", sheet=_("Azioni"))
 
 
@@ -164,7 +165,7 @@ def activities_sheet(request, fmt="csv"):
     """The activity register with the register's filters (?tipo=&anno=&paese=...), as the user sees it."""
     require_page_role(request.user)
     qs = activity_rows(filter_activities(visible_activities(request.user), request.GET))
-    headers, rows = table(ACTIVITY_COLUMNS, qs, human=True, office=fmt in OFFICE_FORMATS)
+    headers, rows = iter_table(ACTIVITY_COLUMNS, qs, human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="registro-attivita", sheet=_("Attività"))
 
 
@@ -172,7 +173,7 @@ def activities_sheet(request, fmt="csv"):
 @require_GET
 def stakeholders_sheet(request, fmt="csv"):
     require_page_role(request.user)
-    headers, rows = table(STAKEHOLDER_COLUMNS, stakeholder_rows(request.user, request.GET), human=True,
+    headers, rows = iter_table(STAKEHOLDER_COLUMNS, stakeholder_rows(request.user, request.GET), human=True,
                           office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="registro-stakeholder", sheet=_("Stakeholder"))
 
@@ -184,6 +185,6 @@ def indicator_values_sheet(request, fmt="csv"):
     require_page_role(request.user)
     overview = plan_overview(_requested_plan(request))
     indicators = indicator_values(request.user, overview["indicators"], overview["years"])
-    headers, rows = table(INDICATOR_VALUE_COLUMNS, [(i, v) for i in indicators for v in i.values], human=True,
+    headers, rows = iter_table(INDICATOR_VALUE_COLUMNS, [(i, v) for i in indicators for v in i.values], human=True,
                           office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="monitoraggio-piano-valori", sheet=_("Valori"))

@@ -270,7 +270,12 @@ class Agreement(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("accordo")
         verbose_name_plural = _("accordi")
-        indexes = [models.Index(fields=["status", "end_date"]), models.Index(fields=["end_date"])]
+        indexes = [
+            models.Index(fields=["status", "end_date"]),
+            models.Index(fields=["end_date"]),
+            # the register's default order (newest first): its first page without sorting the whole table
+            models.Index(models.F("created_at").desc(), models.F("id").desc(), name="agreement_register_order"),
+        ]
         permissions = [
             ("act_drafter", "Can hold drafting tasks"),
             ("act_director", "Can hold approval tasks"),

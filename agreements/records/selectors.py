@@ -545,7 +545,7 @@ def expiring_timeline(user, today: datetime.date) -> list[ExpiringMonth]:
 def status_counts(user) -> list[dict]:
     """How many agreements the user sees in each state, in the procedure's order (states with none left out)."""
     counts = dict(
-        visible_agreements(user).order_by().values_list("status").annotate(n=Count("id", distinct=True))
+        visible_agreements(user).order_by().values_list("status").annotate(n=Count("id"))
     )
     return [{"status": s, "label": s.label, "count": counts[s.value]} for s in Status if counts.get(s.value)]
 

@@ -7,12 +7,15 @@ is reached without a session: its private key is the credential, and a revoked o
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from agreements.common.access import visible_agreements
@@ -20,7 +23,9 @@ from agreements.common.errors import ServiceError
 from agreements.models import UserToken
 from agreements.models.people import token_hash
 from agreements.reminders import services as reminders
+from agreements.reminders.selectors import calendar_deadlines, calendar_version, calendar_window
 
+CALENDAR_CACHE_SECONDS = 24 * 3600  # a body is found again by its fingerprint; a day bounds what is kept
 NEW_CALENDAR_KEY = "calendar_new_key"  # session: the clear key just created, until the page shows it once
 
 @login_required
@@ -52,14 +57,34 @@ def calendar(request):
     return render(request, "reminders/calendar.html", {"token": token, "feed_url": feed_url})
 
 
-@never_cache
 def calendar_feed(request, key: str):
+    """The private feed: the deadlines inside the calendar window (reminders/selectors.py, calendar_window). The
+    body is cached per user, language and fingerprint of its data (one query computes it); the ETag is that
+    fingerprint and Last-Modified the time the body was built, so a client asking again with If-None-Match or
+    If-Modified-Since gets 304 until an event changes."""
     token = UserToken.active(key, UserToken.Purpose.CALENDAR)  # looked up by the key's hash
     if token is None:
         raise Http404(_("Calendario non trovato"))
-    body = reminders.calendar_ics(reminders.calendar_deadlines(visible_agreements(token.user)),
-                                  name=_("Intese: scadenze di %(user)s") % {"user": token.user.get_username()},
-                                  stamp=timezone.now().replace(microsecond=0))
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="intese.ics"'
+    agreements = visible_agreements(token.user)
+    start, end = calendar_window()
+    version = calendar_version(agreements, start=start, end=end)
+    cache_key = f"calendar-feed:{token.user_id}:{token.user.get_username()}:{get_language()}:{version}"
+    cached = cache.get(cache_key)
+    if cached is None:
+        stamp = timezone.now().replace(microsecond=0)
+        body = reminders.calendar_ics(calendar_deadlines(agreements, start=start, end=end),
+                                      name=_("Intese: scadenze di %(user)s") % {"user": token.user.get_username()},
+                                      stamp=stamp)
+        cached = (body, stamp.timestamp())
+        cache.set(cache_key, cached, CALENDAR_CACHE_SECONDS)
+    body, built = cached
+    etag = quote_etag(f"{version}-{get_language()}")
+    response = get_conditional_response(request, etag=etag, last_modified=int(built))
+    if response is None:
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="intese.ics"'
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(built)
+    # Private (the key is in the URL) and checked at every use: clients revalidate with the validators above.
+    response["Cache-Control"] = "private, no-cache"
     return response

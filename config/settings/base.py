@@ -16,6 +16,9 @@ SECRET_KEY = env.str("SECRET_KEY", default="embedded-mode-only-not-a-secret")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The links in e-mails and calendar feeds: the embedded server's own address unless set (make run passes PORT).
+# The calendar feed's window: deadlines from this many days ago to this many days ahead (README, calendar).
+CALENDAR_FEED_PAST_DAYS = env.int("CALENDAR_FEED_PAST_DAYS", default=30)
+CALENDAR_FEED_FUTURE_DAYS = env.int("CALENDAR_FEED_FUTURE_DAYS", default=730)
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 
 INSTALLED_APPS = [

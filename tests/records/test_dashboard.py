@@ -171,7 +171,7 @@ def _queries(client) -> int:
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("who", ["drafter", "director", "referent_agri", "admin_user"])
+@pytest.mark.parametrize("who", ["drafter", "director", "referent_agri", "admin_user", "secretariat", "observer"])
 def test_dashboard_runs_in_the_same_number_of_queries_with_10_and_10000_agreements(
     client, clock, request, who, drafter, director, dg_agri, referent_agri
 ):

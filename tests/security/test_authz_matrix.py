@@ -379,14 +379,14 @@ def test_a_referent_of_another_dg_gets_404_and_not_one_byte(world):
         "register export": client.get(reverse("exports:register", args=["csv"])),
         "transparency export": client.get(reverse("exports:transparency", args=["csv"]), {"semester": "2026-1"}),
         "api list": api.get("/api/agreements"),
-        "calendar feed": Client().get(reverse("reminders:calendar_feed", args=[feed_key])),
+        "calendar feed": _wide_feed(feed_key),
     }
     search_reindex_all()
     for word in (world.a.title.split()[-1], world.c.title.split()[-1], world.a.counterpart.name.split()[-1]):
         lists[f"search for {word!r}"] = client.get(reverse("search:results"), {"q": word})
     for what, response in lists.items():
         assert response.status_code == 200, what
-        assert leaks(response.content, world) == [], what
+        assert leaks(_body(response), world) == [], what
     # and nothing was written on their behalf about DG AGRI's agreements
     assert not AuditEvent.objects.filter(actor=other, agreement__isnull=False).exists()
     assert not world.open_task.__class__.objects.filter(pk=world.open_task.pk, status="DONE").exists()
@@ -405,14 +405,26 @@ def test_the_referent_of_the_dg_sees_the_same_objects(world):
                                                                              download.content, world)
     for response in (client.get(_ref("agreements:detail", world.a)), client.get(reverse("exports:register",
                                                                                          args=["csv"])),
-                     api.get("/api/agreements"), Client().get(reverse("reminders:calendar_feed",
-                                                                      args=[reminders_key(own)]))):
+                     api.get("/api/agreements"), _wide_feed(reminders_key(own))):
         assert response.status_code == 200
-        assert world.a.reference in response.content.decode()
+        assert world.a.reference in _body(response).decode()
     assert client.get(reverse("task_page", args=[world.open_task.pk])).status_code == 200
     search_reindex_all()
     found = client.get(reverse("search:results"), {"q": world.a.title.split()[-1]})
     assert found.status_code == 200 and world.a.reference in found.content.decode()
+
+
+def _body(response) -> bytes:
+    """The whole body, streamed (the CSV and XLSX downloads) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _wide_feed(key):
+    """The calendar feed with a window wide enough for A's expiry (three years after the world's 2026 start)."""
+    from django.test import override_settings
+
+    with override_settings(CALENDAR_FEED_PAST_DAYS=3650, CALENDAR_FEED_FUTURE_DAYS=3650):
+        return Client().get(reverse("reminders:calendar_feed", args=[key]))
 
 
 def reminders_scan(world):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agreements.common.access import visible_agreements
-from agreements.exports.tables import REGISTER_COLUMNS, records, register_queryset, table, write_csv
+from agreements.exports.tables import REGISTER_COLUMNS, records, register_rows, table, write_csv
 from agreements.models import Agreement
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help=gettext_lazy("Solo gli accordi che questo utente può vedere"))
 
     def handle(self, *args, fmt, user, **options):
-        agreements = register_queryset(agreements_for(user)).order_by("reference")
+        agreements = list(register_rows(agreements_for(user).order_by("reference")))
         if fmt == "json":
             self.stdout.write(json.dumps(records(REGISTER_COLUMNS, agreements), ensure_ascii=False, indent=2))
         else:

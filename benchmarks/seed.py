@@ -1,0 +1,93 @@
+"""The data the page, export and feed benchmarks run on: N agreements spread over the states, kinds, DGs and
+plan actions of a Region's register, and a few hundred procedures started for real (Viewflow processes with open
+tasks in the drafter's, the director's and a DG referent's inbox). Called inside benchdb.bench_database()."""
+
+import datetime
+import random
+
+PASSWORD = "bench-password-123"
+
+
+def populate(total: int, *, processes: int = 120, seed: int = 18) -> dict:
+    from agreements.common.roles import Role
+    from agreements.models import (
+        Action,
+        Agreement,
+        AgreementKind,
+        Counterpart,
+        Opinion,
+        Profile,
+        RenewalClause,
+        Sector,
+        Status,
+    )
+    from tests.support.factories import UserFactory
+    from tests.support.lifecycle import complete, open_steps
+    from workflows import services as wf
+
+    rng = random.Random(seed)
+    dgs = [Sector.objects.create(code=f"dg-{i}", name=f"DG {i}", is_dg=True) for i in range(10)]
+    actions = [Action.objects.create(number=i + 1, objective=f"Obiettivo {i % 4 + 1}", title=f"Azione {i + 1}",
+                                     short_title=f"Azione breve {i + 1}", timing="2022-2023") for i in range(20)]
+    countries = ["Francia", "Germania", "Polonia", "Cina", "Brasile", "Argentina", "Canada", "Giappone"]
+    counterparts = Counterpart.objects.bulk_create(
+        Counterpart(name=f"Controparte {i}", country=rng.choice(countries), country_code="XX", type="region",
+                    language="fr")
+        for i in range(300)
+    )
+    users = {
+        "drafter": UserFactory(username="redattore", roles=[Role.DRAFTER], password=PASSWORD),
+        "referent": UserFactory(username="referente", roles=[Role.DG_REFERENT], password=PASSWORD),
+        "director": UserFactory(username="dirigente", roles=[Role.DIRECTOR], password=PASSWORD),
+        "secretariat": UserFactory(username="segreteria", roles=[Role.SECRETARIAT], password=PASSWORD),
+        "observer": UserFactory(username="osservatore", roles=[Role.OBSERVER], password=PASSWORD),
+    }
+    Profile.objects.update_or_create(user=users["referent"], defaults={"dg": dgs[0]})
+    statuses = [s for s, _ in Status.choices]
+    kinds = [k for k, _ in AgreementKind.choices]
+    today = datetime.date.today()
+    bulk = []
+    for i in range(total):
+        status = rng.choice(statuses)
+        tacit = rng.random() < 0.3
+        bulk.append(Agreement(
+            reference=f"BEN-{2000 + i // 400}-{i % 400:03d}", title=f"Accordo di cooperazione n. {i} <&> ambiente",
+            kind=rng.choice(kinds), status=status, counterpart=rng.choice(counterparts),
+            signed_on=today - datetime.timedelta(days=rng.randrange(3650)),
+            end_date=today + datetime.timedelta(days=rng.randrange(-1500, 1800)),
+            renewal_clause=RenewalClause.TACIT if tacit else RenewalClause.EXPRESS,
+            renewal_notice_days=90 if tacit else None,
+            notice_government_date=today - datetime.timedelta(days=rng.randrange(40))
+            if status in (Status.NOTIFICATION, Status.OBSERVATIONS) else None,
+            consultation_round=1, drafted_by=users["drafter"], director=users["director"],
+            dgr_number=f"{i}/2022", dgr_date=today - datetime.timedelta(days=rng.randrange(3650)),
+        ))
+    agreements = Agreement.objects.bulk_create(bulk, batch_size=2000)
+    through = Agreement.dgs.through
+    through.objects.bulk_create(
+        (through(agreement_id=a.pk, sector_id=dg.pk) for a in agreements for dg in rng.sample(dgs, rng.choice([1, 2]))),
+        batch_size=5000,
+    )
+    plan = Agreement.plan_actions.through
+    plan.objects.bulk_create(
+        (plan(agreement_id=a.pk, action_id=rng.choice(actions).pk) for a in agreements if rng.random() < 0.6),
+        batch_size=5000,
+    )
+    Opinion.objects.bulk_create(
+        (Opinion(agreement=a, dg=dgs[0], round=1, due_date=today + datetime.timedelta(days=rng.randrange(-10, 30)))
+         for a in agreements if a.status == Status.CONSULTATION),
+        batch_size=5000,
+    )
+    # Real procedures: proposals in the drafter's inbox, some sent on to the DGs (consultation tasks of DG 0).
+    started = []
+    for i in range(processes):
+        agreement = wf.proposal_start(actor=users["drafter"], title=f"Proposta {i}", kind=AgreementKind.INTESA,
+                                      counterpart=rng.choice(counterparts), dgs=[dgs[0]],
+                                      director=users["director"], duration_months=36)
+        steps = open_steps(agreement)
+        if steps == ["inform_assembly_start"]:
+            complete(agreement, "inform_assembly_start", users["secretariat"], date=today, protocol="AL/0")
+        if i % 3 == 0 and open_steps(agreement) == ["negotiate"]:
+            complete(agreement, "negotiate", users["drafter"], confirm=True)
+        started.append(agreement)
+    return {"users": users, "dgs": dgs, "agreements": agreements, "processes": started}
