@@ -19,6 +19,7 @@ from odf.table import Table, TableCell, TableRow
 from agreements.models import Indicator
 from agreements.plan.services import indicator_actual_record
 from tests.support.factories import AgreementFactory, InForceAgreementFactory
+from tests.support.register import response_body as body
 
 REGISTER_HEADERS = [
     "Codice", "Titolo", "Tipo", "Controparte", "Paese", "Stato", "Data di firma", "Entrata in vigore", "Scadenza",
@@ -26,11 +27,6 @@ REGISTER_HEADERS = [
 ]
 CLI_COLUMNS = ["reference", "title", "kind", "counterpart", "country", "status", "signed_on", "entry_into_force",
                "end_date", "renews"]
-
-
-def body(response) -> bytes:
-    """The whole body, streamed (the CSV downloads) or not."""
-    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def read_csv(response) -> list[list[str]]:

@@ -10,13 +10,14 @@ from django.urls import reverse
 
 from agreements.accounts.services import api_token_issue
 from tests.plan.test_computed_indicators import register, values_for  # noqa: F401 (the fixture)
+from tests.support.register import response_body
 
 pytestmark = pytest.mark.usefixtures("register")
 
 
 def read_csv(response):
-    assert response.status_code == 200, response.content[:300]
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response_body(response).decode("utf-8"))))
 
 
 def api(client, user, path, params=None):
@@ -51,8 +52,8 @@ def test_indicator_values_export_equals_the_page(client, drafter, plan_referent_
             assert row["Calcolato dal registro"] == ("" if expected["computed"] is None else str(expected["computed"]))
             assert row["Target"] == str(expected["target"])
     client.force_login(drafter)
-    sheet = openpyxl.load_workbook(io.BytesIO(client.get(reverse("exports:indicator_values",
-                                                                 args=["xlsx"])).content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(response_body(client.get(reverse("exports:indicator_values",
+                                                                               args=["xlsx"]))))).active
     assert sheet.max_row == 17
 
 

@@ -58,3 +58,8 @@ def register_agreements(plan, plan_dg_agri, plan_dg_crli):
     )
     catalonia.plan_actions.set([plan["actions"][2]])
     return {"aquitaine": aquitaine, "pennsylvania": pennsylvania, "catalonia": catalonia}
+
+
+def response_body(response) -> bytes:
+    """The whole body of a download, streamed (CSV and XLSX) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
