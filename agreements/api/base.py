@@ -9,7 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -141,6 +141,25 @@ def _unexpected(request, exc):
     logger.exception("API error, incident %s, on %s %s", incident, request.method, request.path)
     return _error(request, 500, _("Errore interno (segnalazione %(incident)s): l'operazione non è stata eseguita. "
                                   "Riprovare più tardi.") % {"incident": incident}, incident=incident)
+
+
+def api_json_errors(get_response):
+    """Middleware: an error under /api/ that is not JSON yet (405 of a method the path does not take, 404 of an
+    unknown path, a 400 raised before the API's handlers) becomes {"detail": ...} with the same status."""
+
+    def middleware(request):
+        response = get_response(request)
+        if (request.path_info.startswith("/api/") and response.status_code >= 400
+                and not response.get("Content-Type", "").startswith("application/json")):
+            detail = {404: _("Risorsa non trovata."), 405: _("Metodo non consentito per questo indirizzo.")}.get(
+                response.status_code, response.reason_phrase)
+            json_response = JsonResponse({"detail": str(detail)}, status=response.status_code)
+            if response.has_header("Allow"):
+                json_response["Allow"] = response["Allow"]
+            return json_response
+        return response
+
+    return middleware
 
 
 class FieldError(Schema):
