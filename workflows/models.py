@@ -13,4 +13,3 @@ class AgreementProcess(Process):
     class Meta:
         verbose_name = _("procedura")
         verbose_name_plural = _("procedure")
-        ordering = ["-created", "-pk"]  # Viewflow's process list pages through them: a stable order
