@@ -1,20 +1,19 @@
 """The procedure through the API: start a proposal, complete an open task. Writes go through the same services
 as the pages (workflows.services), so the same rules and audit apply. Mounted by config/api.py."""
 
-import decimal
-from typing import Any, Literal
+from typing import Annotated, Literal, Union
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Path, Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import ConfigDict
 
-from agreements.api.base import ERRORS
+from agreements.api.base import ERRORS, UNION_TAGS
 from agreements.api.records import AgreementDetailOut, agreement_detail
 from agreements.api.records import router as records_router
+from agreements.api.strict import MAX_ID, MAX_LIST, STRICT, Amount, count, form_data, form_schema, line
 from agreements.common.access import agreement_for
-from agreements.common.errors import PermissionDeniedError
+from agreements.common.errors import InvalidDataError, PermissionDeniedError
 from agreements.common.roles import Role, has_role
 from agreements.models import AgreementKind, RenewalClause
 from agreements.records.selectors import proposal_references
@@ -28,23 +27,26 @@ router = Router()
 
 
 class ProposalIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
-    title: str = Field(min_length=1, max_length=300)
+    title: line(300, 1)
     kind: Literal[tuple(AgreementKind.values)]
-    counterpart: str = Field(description="Denominazione della controparte (GET /api/counterparts)")
-    dgs: list[str] = Field(default_factory=list, description="Codici delle DG da consultare, es. dg-agri")
-    plan_actions: list[int] = Field(default_factory=list, description="Numeri delle azioni del piano (1-16)")
-    languages: list[str] = Field(default_factory=lambda: ["it"], min_length=1)
-    authentic_languages: list[str] | None = None
-    subject_areas: list[str] = Field(default_factory=list)
+    counterpart: line(200, 1) = Field(description="Denominazione della controparte (GET /api/counterparts)")
+    dgs: list[line(40, 1)] = Field(default_factory=list, max_length=MAX_LIST,
+                                   description="Codici delle DG da consultare, es. dg-agri")
+    plan_actions: list[count(1, MAX_ID)] = Field(default_factory=list, max_length=MAX_LIST,
+                                                 description="Numeri delle azioni del piano (1-16)")
+    languages: list[line(8, 1)] = Field(default_factory=lambda: ["it"], min_length=1, max_length=MAX_LIST,
+                                        description="Codici ISO 639-1")
+    authentic_languages: list[line(8, 1)] | None = Field(None, max_length=MAX_LIST)
+    subject_areas: list[line(200, 1)] = Field(default_factory=list, max_length=MAX_LIST)
     binding: bool = True
-    director: str | None = Field(None, description="Nome utente del dirigente responsabile")
-    duration_months: int | None = Field(None, ge=1, le=1200)
+    director: line(150, 1) | None = Field(None, description="Nome utente del dirigente responsabile")
+    duration_months: count(1, 1200) | None = None
     renewal_clause: Literal[tuple(RenewalClause.values)] = RenewalClause.EXPRESS.value
-    renewal_notice_days: int | None = Field(None, ge=1, le=3650)
-    consultation_days: int = Field(15, ge=1, le=120)
-    estimated_cost: decimal.Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    renewal_notice_days: count(1, 3650) | None = None
+    consultation_days: count(1, 120) = 15
+    estimated_cost: Amount | None = None
 
 
 # POST /agreements shares its path with the register's GET: ninja routes one URL pattern per path and router,
@@ -58,18 +60,34 @@ def start_proposal(request, payload: ProposalIn):
     return HttpStatus(201, agreement_detail(agreement_for(request.user, pk=agreement.pk), request.user))
 
 
-class TaskCompleteIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+def _step_payload(node):
+    """{"step": "<node>", "data": {...}}: the body completing a task of one step, with the step's own schema."""
+    data = form_schema(node.form_class, f"{_camel(node.name)}Data", doc=str(node.task_title or ""))
+    return type(f"{_camel(node.name)}Complete", (Schema,), {
+        "__annotations__": {"step": Literal[node.name], "data": data},
+        "__doc__": f"Completa un'attività del passo {node.name}.",
+        "model_config": STRICT,
+    })
 
-    data: dict[str, Any] = Field(
-        default_factory=dict,
-        description="I campi del modulo del passo, es. {\"kind\": \"favourable\", \"notes\": \"\"} per un parere",
-    )
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+STEPS = {node.name: node for node in sorted(AgreementFlow.instance.nodes(), key=lambda n: n.name)
+         if hasattr(node, "form_class")}
+UNION_TAGS.update(STEPS)
+TaskCompleteIn = Annotated[Union[tuple(_step_payload(node) for node in STEPS.values())],  # noqa: UP007
+                           Field(discriminator="step")]
 
 
 @router.post("/tasks/{task_id}/complete", response={200: AgreementDetailOut, **ERRORS}, tags=["attività"],
-          summary="Completa un'attività aperta di un accordo")
-def complete_task(request, task_id: int, payload: TaskCompleteIn):
+             summary="Completa un'attività aperta di un accordo",
+             description="Il corpo nomina il passo dell'attività (`step`, come in `open_tasks`) e ne porta i campi "
+                         "(`data`, uno schema per passo). Un passo diverso da quello dell'attività: 422 sul campo "
+                         "`step`; regole che lo schema non esprime (date in ordine, date non future): 422 con il "
+                         "campo nominato; attività già completata: 409.")
+def complete_task(request, task_id: Annotated[int, Path(ge=1, le=MAX_ID)], payload: TaskCompleteIn):
     task = AgreementFlow.task_class.objects.filter(pk=task_id).first()
     if task is None or not hasattr(task.flow_task, "form_class"):
         raise Http404(_("Attività non trovata."))
@@ -78,5 +96,8 @@ def complete_task(request, task_id: int, payload: TaskCompleteIn):
         agreement_for(request.user, pk=agreement.pk if agreement else None)
     except Http404:
         raise Http404(_("Attività non trovata.")) from None
-    agreement = task_complete(task=task, actor=request.user, data=payload.data)
+    if payload.step != task.flow_task.name:
+        raise InvalidDataError.for_field(
+            "step", _("L'attività è del passo %(step)s.") % {"step": task.flow_task.name})
+    agreement = task_complete(task=task, actor=request.user, data=form_data(payload.data))
     return agreement_detail(agreement_for(request.user, pk=agreement.pk), request.user)

@@ -221,6 +221,12 @@ class AgreementFlow(flow.Flow):
         """Viewflow's console (lists, process and task detail, chart) is for the roles that see every agreement."""
         return user.is_authenticated and user.is_active and sees_everything(user)
 
+    def has_manage_permission(self, user, obj=None):
+        """Viewflow's manager actions (undo, cancel, revive a task; cancel a process) are switched off for everyone:
+        they would change the procedure outside the services, with no rule checked and no audit event. A director
+        withdraws or archives an agreement, with a reason, from its page (workflows.services.agreement_withdraw)."""
+        return False
+
     # --- Process start and assignment --------------------------------------------------------------------
 
     def start_process(self, activation, agreement):

@@ -78,4 +78,9 @@ class Step(flow.View):
         return permissions.may_act(user, task)
 
     def can_assign(self, user, task):
-        return task.owner_id is None and permissions.may_act(user, task)
+        """Viewflow's assign and unassign are switched off: a task is taken by completing it (task_complete),
+        audited; an assignment made elsewhere would change who holds a task with no trace."""
+        return False
+
+    def can_unassign(self, user, task):
+        return False

@@ -2,14 +2,16 @@
 
 config/api.py builds the NinjaAPI with `build_api()` and mounts the routers of the rooms (agreements/api/ and
 workflows/api.py). Every error is JSON {"detail": "<message>"} (plus "errors" per field where the payload is at
-fault)."""
+fault; "incident" on a 500, the reference to quote, also in the log)."""
 
 import logging
+import uuid
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -73,15 +75,35 @@ def _unauthenticated(request, exc):
     return response
 
 
+UNION_TAGS: set[str] = set()
+"""Tags of discriminated bodies (the steps of POST /api/tasks/{id}/complete), left out of the field an error names."""
+
+
+def _field_of(error) -> str:
+    """The field a pydantic error is about, as the client names it: `data.date`, `offset`, `step`."""
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        return "step"
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc[:1] in (["body"], ["query"], ["path"]):
+        loc = loc[1:]
+    if loc[:1] in (["payload"], ["filters"]):
+        loc = loc[1:]
+        if loc[:1] and loc[0] in UNION_TAGS:  # the step's tag in a task's body
+            loc = loc[1:]
+    return ".".join(loc)
+
+
 @_handler(NinjaValidationError)
 def _invalid_payload(request, exc):
-    errors = [
-        {"field": ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query")),
-         "message": error.get("msg", "")}
-        for error in exc.errors
-    ]
+    errors = [{"field": _field_of(error), "message": error.get("msg", "")} for error in exc.errors]
     fields = ", ".join(sorted({e["field"] or "?" for e in errors}))
     return _error(request, 422, _("Dati non validi: %(fields)s") % {"fields": fields}, errors=errors)
+
+
+@_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return _error(request, 413, _("Richiesta troppo grande: il corpo supera il limite di %(size)s byte.")
+                  % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
 
 
 @_handler(HttpError)
@@ -115,13 +137,41 @@ def _refused(request, exc):
 
 @_handler(Exception)
 def _unexpected(request, exc):
-    logger.exception("API error on %s %s", request.method, request.path)
-    return _error(request, 500, _("Errore interno: l'operazione non è stata eseguita. Riprovare più tardi."))
+    incident = uuid.uuid4().hex[:12]
+    logger.exception("API error, incident %s, on %s %s", incident, request.method, request.path)
+    return _error(request, 500, _("Errore interno (segnalazione %(incident)s): l'operazione non è stata eseguita. "
+                                  "Riprovare più tardi.") % {"incident": incident}, incident=incident)
+
+
+def api_json_errors(get_response):
+    """Middleware: an error under /api/ that is not JSON yet (405 of a method the path does not take, 404 of an
+    unknown path, a 400 raised before the API's handlers) becomes {"detail": ...} with the same status."""
+
+    def middleware(request):
+        response = get_response(request)
+        if (request.path_info.startswith("/api/") and response.status_code >= 400
+                and not response.get("Content-Type", "").startswith("application/json")):
+            detail = {404: _("Risorsa non trovata."), 405: _("Metodo non consentito per questo indirizzo.")}.get(
+                response.status_code, response.reason_phrase)
+            json_response = JsonResponse({"detail": str(detail)}, status=response.status_code)
+            if response.has_header("Allow"):
+                json_response["Allow"] = response["Allow"]
+            return json_response
+        return response
+
+    return middleware
+
+
+class FieldError(Schema):
+    field: str
+    message: str
 
 
 class ErrorOut(Schema):
     detail: str
-    errors: list[dict] | None = None
+    errors: list[FieldError] | None = Field(None, description="Un elemento per campo in errore (422)")
+    incident: str | None = Field(None, description="Riferimento della segnalazione (500), anche nel log")
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut,
+          422: ErrorOut, 500: ErrorOut}

@@ -2,9 +2,9 @@
 tasks, the counterparts."""
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from agreements.common import tasks
 from agreements.common.access import agreement_for
@@ -12,6 +12,7 @@ from agreements.exports.tables import register_filtered
 from agreements.models import Agreement, AgreementKind, Counterpart, Status
 
 from .base import ERRORS
+from .strict import LINE_PATTERN, MAX_ID, MAX_OFFSET, LegalDate, line
 
 router = Router()
 
@@ -108,16 +109,19 @@ class AgreementPage(Schema):
 class RegisterQuery(Schema):
     """The register's filters, as on the register page."""
 
-    q: str | None = Field(None, description="Codice, titolo, controparte o Paese")
-    kind: Literal[tuple(AgreementKind.values)] | None = None
-    status: Literal[tuple(Status.values)] | None = None
-    country: str | None = None
-    dg: int | None = Field(None, description="Id della DG (GET /api/plan: sectors)")
-    plan_action: int | None = Field(None, description="Id dell'azione del piano")
-    expiring_before: datetime.date | None = None
-    ordering: str | None = Field(None, description="Colonna di ordinamento, es. reference o -end_date")
+    q: line(200) = Field(None, description="Codice, titolo, controparte o Paese")
+    kind: Literal[tuple(AgreementKind.values)] = None
+    status: Literal[tuple(Status.values)] = None
+    country: line(100) = None
+    dg: int = Field(None, ge=1, le=MAX_ID, description="Id della DG (GET /api/plan: sectors)")
+    plan_action: int = Field(None, ge=1, le=MAX_ID, description="Id dell'azione del piano")
+    expiring_before: LegalDate = None
+    ordering: line(40) = Field(None, description="Colonna di ordinamento, es. reference o -end_date")
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+Reference = Annotated[str, Path(max_length=40, pattern=LINE_PATTERN, description="Codice, es. INT-2022-003")]
 
 
 def agreement_detail(agreement, user) -> Agreement:
@@ -142,7 +146,7 @@ def list_agreements(request, filters: Query[RegisterQuery]):
 
 @router.get("/agreements/{reference}", response={200: AgreementDetailOut, **ERRORS}, tags=["accordi"],
             summary="Un accordo, con le attività aperte")
-def read_agreement(request, reference: str):
+def read_agreement(request, reference: Reference):
     return agreement_detail(agreement_for(request.user, reference=reference), request.user)
 
 

@@ -2,13 +2,28 @@
 
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .errors import InvalidDataError
 
 OBSERVATION_DAYS = 30  # L. 131/2003 art. 6 c. 2
 
 
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+def end_date(start: datetime.date, months: int, *, field: str = "duration_months") -> datetime.date:
+    """`start` plus `months` (entry into force + duration): past the calendar's last year it is refused as an
+    error on `field`, never a crash."""
+    try:
+        return start + relativedelta(months=months)
+    except (OverflowError, ValueError):
+        raise InvalidDataError.for_field(
+            field, _("La scadenza (%(start)s più %(months)s mesi) supera l'ultimo anno del calendario.")
+            % {"start": start.isoformat(), "months": months}) from None
 
 
 def start_of_day(day: datetime.date) -> datetime.datetime:

@@ -79,3 +79,6 @@ def _kill_group(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     process.wait()
+    for pipe in (process.stdout, process.stderr):  # a killed conversion leaves its pipes open otherwise
+        if pipe is not None:
+            pipe.close()

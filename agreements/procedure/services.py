@@ -6,7 +6,6 @@ nothing of Viewflow. `on_behalf_of` is the absent user a deputy acts for; the pr
 
 import datetime
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -495,7 +494,7 @@ def earliest_signature_date(agreement: Agreement) -> datetime.date | None:
 
 
 def _end_date(agreement: Agreement, entry_into_force: datetime.date):
-    return entry_into_force + relativedelta(months=agreement.duration_months) if agreement.duration_months else None
+    return dates.end_date(entry_into_force, agreement.duration_months) if agreement.duration_months else None
 
 
 def _signatory_checked(agreement, office, name, delegation_act, delegation_date, date):

@@ -9,7 +9,6 @@ step services too (agreements/procedure/services.py).
 import datetime
 import re
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -469,7 +468,7 @@ def _tacit_extend(agreement: Agreement) -> Agreement:
     """A tacit clause extends the agreement: an act, audited (`agreement_tacit_renewal`), with the drafter and the
     director told by e-mail and the informativa to the Assembly offered on the agreement page. Never silent."""
     old_end = agreement.end_date
-    new_end = old_end + relativedelta(months=agreement.duration_months)
+    new_end = dates.end_date(old_end, agreement.duration_months)
     agreement = write_fields(agreement, None, "agreement_tacit_renewal",
                              {"end_date": new_end, "tacit_extension_informed_on": None},
                              detail={"previous_end_date": old_end, "new_end_date": new_end,
@@ -568,7 +567,7 @@ def agreement_import(*, actor, title: str, kind: str, counterpart, status: str, 
     check_date_order((record.get("entry_into_force"), record.get("end_date"),
                        _("La scadenza non può precedere l'entrata in vigore.")))
     if record.get("entry_into_force") and record.get("duration_months") and not record.get("end_date"):
-        record["end_date"] = record["entry_into_force"] + relativedelta(months=record["duration_months"])
+        record["end_date"] = dates.end_date(record["entry_into_force"], record["duration_months"])
     agreement = Agreement.objects.create(reference=next_reference(kind, year), title=title.strip(), kind=kind,
                                          counterpart=counterpart, status=status, notes=notes, **record)
     agreement.dgs.set(dgs)

@@ -300,7 +300,8 @@ def test_plain_docx_upload_is_stored_as_a_version(client, drafter, nouvelle_aqui
     version = DocumentVersion.objects.get()
     assert version.source == DocumentVersion.Source.UPLOADED
     assert version.filename == "Testo_rivisto_finale.docx"
-    assert version.file.read() == BASE
+    with version.file.open("rb") as stored:
+        assert stored.read() == BASE
     assert len(stored_files(media_root)) == 1
 
 

@@ -22,7 +22,8 @@ def test_each_generation_is_a_new_version_and_old_files_are_never_overwritten(no
                                                                               media_root):
     # given a first generated text
     v1 = documents.document_generate(agreement=nouvelle_aquitaine, template_name="intesa_bilingue", actor=drafter)
-    v1_bytes = v1.file.read()
+    with v1.file.open("rb") as stored:
+        v1_bytes = stored.read()
     # when the record changes and the text is generated again
     Agreement.objects.filter(pk=nouvelle_aquitaine.pk).update(title="Titolo aggiornato")
     v2 = documents.document_generate(agreement=nouvelle_aquitaine, template_name="intesa_bilingue", actor=drafter)
@@ -184,7 +185,8 @@ def test_template_revision_is_used_by_the_next_generation(admin_user, drafter, n
                                          actor=admin_user)
     assert revision.revision == 1 and revision.sha256 == hashlib.sha256(good).hexdigest()
     version = documents.document_generate(agreement=nouvelle_aquitaine, template_name="memorandum", actor=drafter)
-    text = all_text(open_docx(version.file.read()))
+    with version.file.open("rb") as stored:
+        text = all_text(open_docx(stored.read()))
     assert "Revisione 2 del memorandum" in text and "Firmato il 20 aprile 2022" in text
     assert version.template_revision == revision
     assert AuditEvent.objects.filter(action="template_upload", detail__revision=1).exists()

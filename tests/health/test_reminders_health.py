@@ -167,13 +167,21 @@ def test_a_fresh_install_is_pending_not_stopped_after_beat_starts(client, admin_
 
 
 @pytest.mark.django_db
-def test_health_fails_on_an_email_that_could_not_be_delivered(in_force_with_people):
+def test_health_fails_on_an_email_that_could_not_be_delivered(in_force_with_people, client, admin_user):
     from agreements.models import OutboxMessage
 
     for name in health.HEARTBEATS:
         health.heartbeat_record(name)
     reminders.scan_due(today=D(2025, 1, 27))
     assert run_health()[0] == 0
+    client.force_login(admin_user)
+    page = client.get("/promemoria/salute/")
+    assert page.status_code == 200 and 'id="failed-emails"' not in page.content.decode()
     OutboxMessage.objects.filter(pk=OutboxMessage.objects.first().pk).update(state=OutboxMessage.State.FAILED)
     code, out, err = run_health("--format", "json")
     assert code == 1 and json.loads(out)["failed_emails"] == 1 and "non recapitate: 1" in err
+    # the page says it too, with the reason, and answers 503 to a monitoring probe
+    page = client.get("/promemoria/salute/")
+    assert page.status_code == 503
+    assert "Un&#x27;e-mail non è stata recapitata" in page.content.decode() or (
+        "Un'e-mail non è stata recapitata" in page.content.decode())

@@ -410,7 +410,7 @@ def test_api_task_completion_refuses_hostile_data_without_writing(db, people, st
             st.fixed_dictionaries({}, optional={n: st.one_of(field_strategy(f), JSON) for n, f in form_fields.items()}),
             JSON,
         )
-        body = st.one_of(st.builds(lambda d: {"data": d}, data), st.dictionaries(TEXT, JSON, max_size=3))
+        body = st.one_of(st.builds(lambda d: {"step": step, "data": d}, data), st.dictionaries(TEXT, JSON, max_size=3))
         body = body.map(_json_bytes)
 
         @EXAMPLES
