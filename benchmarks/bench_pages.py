@@ -182,7 +182,7 @@ def queries_of(user, path, headers=None) -> int:
 
 def world_pages(world) -> list[tuple]:
     """(name, user key or None, path, marker the body must hold, extra headers)."""
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
     from agreements.models import Agreement, Status
     from workflows.flows import AgreementFlow
@@ -214,12 +214,13 @@ def world_pages(world) -> list[tuple]:
         ("API list, 50 rows", "api", "/api/agreements?limit=50", '"items"'),
         ("plan monitoring page", "drafter", "/piano/", "</html>"),
     ]
-    # Pages other branches add (territory, search): measured when this branch has them.
-    for name, url_name in (("territory page", "plan:territory"), ("search page", "search:index")):
-        try:
-            pages.append((name, "drafter", reverse(url_name), "</html>"))
-        except NoReverseMatch:
-            print(f"{name}: not on this branch ({url_name}), not measured", file=sys.stderr)
+    pages += [
+        ("territory page, country", "drafter", reverse("activities:territory_country", args=["FR"]), "</html>"),
+        ("territory page, counterpart", "drafter",
+         reverse("activities:territory_counterpart", args=[agreement.counterpart_id]), "</html>"),
+        ("search page", "drafter", reverse("search:results") + "?q=ambiente", "</html>"),
+        ("search page, DG referent", "referent", reverse("search:results") + "?q=ambiente", "</html>"),
+    ]
     return pages
 
 

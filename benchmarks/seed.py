@@ -16,6 +16,7 @@ def populate(total: int, *, processes: int = 120, seed: int = 18) -> dict:
         AgreementKind,
         Counterpart,
         Opinion,
+        Plan,
         Profile,
         RenewalClause,
         Sector,
@@ -27,13 +28,15 @@ def populate(total: int, *, processes: int = 120, seed: int = 18) -> dict:
 
     rng = random.Random(seed)
     dgs = [Sector.objects.create(code=f"dg-{i}", name=f"DG {i}", is_dg=True) for i in range(10)]
-    actions = [Action.objects.create(number=i + 1, objective=f"Obiettivo {i % 4 + 1}", title=f"Azione {i + 1}",
-                                     short_title=f"Azione breve {i + 1}", timing="2022-2023") for i in range(20)]
-    countries = ["Francia", "Germania", "Polonia", "Cina", "Brasile", "Argentina", "Canada", "Giappone"]
+    plan = Plan.objects.create(code="bench", title="Piano del benchmark", start_year=2022, end_year=2023)
+    actions = [Action.objects.create(plan=plan, number=i + 1, objective=f"Obiettivo {i % 4 + 1}",
+                                     title=f"Azione {i + 1}", short_title=f"Azione breve {i + 1}", timing="2022-2023")
+               for i in range(20)]
+    countries = [("Francia", "FR"), ("Germania", "DE"), ("Polonia", "PL"), ("Cina", "CN"), ("Brasile", "BR"),
+                 ("Argentina", "AR"), ("Canada", "CA"), ("Giappone", "JP")]
     counterparts = Counterpart.objects.bulk_create(
-        Counterpart(name=f"Controparte {i}", country=rng.choice(countries), country_code="XX", type="region",
-                    language="fr")
-        for i in range(300)
+        Counterpart(name=f"Controparte {i}", country=country, country_code=code, type="region", language="fr")
+        for i, (country, code) in enumerate(rng.choice(countries) for _ in range(300))
     )
     users = {
         "drafter": UserFactory(username="redattore", roles=[Role.DRAFTER], password=PASSWORD),

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agreements.accounts.services import api_token_issue
-from agreements.models import Action
+from agreements.models import Action, Plan
 from tests.support.bulk import bulk_agreements
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,8 @@ def test_api_list_runs_in_the_same_number_of_queries_with_10_and_10000_agreement
         client, request, who, params, dg_agri, dg_crli):
     user = request.getfixturevalue(who)
     key = api_token_issue(user=user, actor=user).key
-    actions = [Action.objects.create(number=90 + n, objective="Obiettivo", title=f"Azione {n}",
+    plan = Plan.objects.create(code="piano", title="Piano", start_year=2026, end_year=2027)
+    actions = [Action.objects.create(plan=plan, number=90 + n, objective="Obiettivo", title=f"Azione {n}",
                                      short_title=f"Azione {n}", timing="2026") for n in range(2)]
 
     def cost():
