@@ -3,7 +3,7 @@ bulk assign/unassign answer 403 to everyone, the administrator included, and cha
 are read-only in Django's admin. The procedure changes only through the services, which audit."""
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from viewflow.workflow.status import STATUS
 
 from agreements.models import AgreementKind, AuditEvent
@@ -74,7 +74,7 @@ def _viewflow_url(name, args):
     for namespace in get_resolver().namespace_dict:
         try:
             return reverse(f"{namespace}:agreement:{name}", args=args)
-        except Exception:  # noqa: BLE001 - not this namespace
+        except NoReverseMatch:  # not this namespace
             continue
     return reverse(f"agreement:{name}", args=args)
 
