@@ -13,7 +13,7 @@ from agreements.documents.services import pdf_convert_job
 from agreements.notifications.services import digests_job
 from agreements.outbox.services import relay_job
 from agreements.reminders.services import scan_job
-from agreements.search.services import search_index_document, search_refresh_job
+from agreements.search.services import search_index_activity, search_index_document, search_refresh_job
 from workflows.services import timers_job
 
 
@@ -45,6 +45,11 @@ def send_digests():
 @shared_task(name=enqueue.SEARCH_INDEX_DOCUMENT, acks_late=True)
 def search_index_document_task(version_id: int):
     return search_index_document(version_id=version_id)
+
+
+@shared_task(name=enqueue.SEARCH_INDEX_ACTIVITY, acks_late=True)
+def search_index_activity_task(activity_id: int):
+    return search_index_activity(activity_id=activity_id)
 
 
 @shared_task(name=enqueue.SEARCH_REFRESH, acks_late=True)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.common.languages import country_choices
 from agreements.models import Action, ActivityKind, Agreement, Counterpart, Sector, Stakeholder, StakeholderType
+from agreements.models.documents import ACTIVITY_DOCUMENT_TYPES
 
 
 class ActivityForm(forms.Form):
@@ -53,3 +54,9 @@ class StakeholderForm(forms.Form):
     notes = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     allow_similar = forms.BooleanField(label=_("Confermo che è un soggetto diverso da quelli simili"),
                                        required=False)
+
+
+class AttachmentForm(forms.Form):
+    doc_type = forms.ChoiceField(label=_("Tipo di allegato"),
+                                 choices=[(t.value, t.label) for t in ACTIVITY_DOCUMENT_TYPES])
+    file = forms.FileField(label=_("File (.docx, PDF o .p7m)"))

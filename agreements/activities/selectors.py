@@ -10,7 +10,8 @@ from django.http import Http404
 
 from agreements.common.access import visible_agreements
 from agreements.common.roles import sees_everything, user_dg_id
-from agreements.models import Action, Activity, ActivityKind, Agreement, Stakeholder, Status
+from agreements.documents.signatures import describe
+from agreements.models import Action, Activity, ActivityKind, Agreement, DocumentVersion, Stakeholder, Status
 
 # The register's filters (query string -> lookup); the monitoring page links to the register through them.
 FILTERS = ("tipo", "tipo_controparte", "anno", "dal", "al", "paese", "azione", "piano", "dg", "stakeholder",
@@ -100,6 +101,24 @@ def activity_for(user, pk) -> Activity:
         return activity_rows(visible_activities(user)).get(pk=pk)
     except (Activity.DoesNotExist, ValueError, TypeError):
         raise Http404("Attività non trovata") from None
+
+
+def attachments_of(activity: Activity) -> list[DocumentVersion]:
+    """The activity's attachments by type and newest first, each with `signature_lines` for a signed file (the
+    caller has found the activity through activity_for, so within what the user may see)."""
+    versions = list(DocumentVersion.objects.filter(activity=activity).select_related("author")
+                    .order_by("doc_type", "-number"))
+    for version in versions:
+        version.signature_lines = describe(version.signature)
+    return versions
+
+
+def attachment_for(user, activity_pk, pk) -> DocumentVersion:
+    """One attachment of an activity the user may see; 404 otherwise (the activity's visibility decides)."""
+    try:
+        return DocumentVersion.objects.get(pk=pk, activity__in=visible_activities(user).filter(pk=activity_pk))
+    except (DocumentVersion.DoesNotExist, ValueError, TypeError):
+        raise Http404("Allegato non trovato") from None
 
 
 def activities_of_agreement(user, agreement) -> list[Activity]:

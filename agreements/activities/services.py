@@ -8,11 +8,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agreements.common.audit import audit_record
+from agreements.common.enqueue import SEARCH_INDEX_ACTIVITY, enqueue_after_commit
 from agreements.common.errors import ServiceError as ValidationFailed
 from agreements.common.guards import require_role
 from agreements.common.languages import is_country
 from agreements.common.roles import Role
-from agreements.models import Activity, ActivityKind, Stakeholder, StakeholderType
+from agreements.documents.services import activity_attachment_store
+from agreements.models import Activity, ActivityKind, DocumentVersion, Stakeholder, StakeholderType
+
+from .selectors import visible_activities
 
 SIMILAR_NAME_SCORE = 85  # rapidfuzz token-set ratio from which two stakeholder names count as the same one
 
@@ -139,6 +143,8 @@ def activity_create(*, actor, kind: str, title: str, starts_on, ends_on=None, pl
                  detail={"activity": activity.pk, "title": activity.title, "kind": kind,
                          "starts_on": starts_on, **_relations_detail(activity),
                          "first_involvement_set": first_involved})
+    # The search indexes the record in the worker once this commits (the beat's refresh catches a lost message).
+    enqueue_after_commit(SEARCH_INDEX_ACTIVITY, activity.pk)
     return activity
 
 
@@ -173,4 +179,16 @@ def activity_update(*, actor, activity: Activity, **values) -> Activity:
         audit_record(actor=actor, action="activity_update", changes=changes,
                      detail={"activity": activity.pk, "title": activity.title,
                              "first_involvement_set": first_involved})
+        enqueue_after_commit(SEARCH_INDEX_ACTIVITY, activity.pk)
     return activity
+
+
+@transaction.atomic
+def activity_attachment_upload(*, actor, activity: Activity, doc_type: str, upload) -> DocumentVersion:
+    """Attach a file (agenda, minutes, note) to an activity the drafter may see: a new document version with the
+    preflight and hashing of agreement uploads, one audit event; a refused file writes nothing."""
+    require_role(actor, Role.DRAFTER)
+    activity = visible_activities(actor).select_for_update().filter(pk=activity.pk).first()
+    if activity is None:
+        raise ValidationFailed(_("Attività non trovata."))
+    return activity_attachment_store(activity=activity, doc_type=doc_type, upload=upload, actor=actor)

@@ -1,17 +1,18 @@
 """Pages of the activity register and the stakeholder registry."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agreements.activities import selectors, services
-from agreements.activities.forms import ActivityForm, StakeholderForm
+from agreements.activities.forms import ActivityForm, AttachmentForm, StakeholderForm
 from agreements.common.access import visible_agreements
 from agreements.common.errors import PermissionDeniedError, ServiceError
 from agreements.common.guards import require_page_role
@@ -41,8 +42,44 @@ def activity_list(request):
 def activity_detail(request, pk):
     require_page_role(request.user)
     activity = selectors.activity_for(request.user, pk)
-    return render(request, "activities/detail.html", {"activity": activity,
-                                                      "may_edit": has_role(request.user, *KEEPERS)})
+    may_edit = has_role(request.user, *KEEPERS)
+    return render(request, "activities/detail.html", {
+        "activity": activity, "may_edit": may_edit, "attachments": selectors.attachments_of(activity),
+        "attachment_form": AttachmentForm() if may_edit else None,
+        "upload_max": settings.INTESE["UPLOAD_MAX_BYTES"],
+    })
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk):
+    require_page_role(request.user, *KEEPERS, message=KEEPERS_ONLY)
+    activity = selectors.activity_for(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            version = services.activity_attachment_upload(
+                actor=request.user, activity=activity, doc_type=form.cleaned_data["doc_type"],
+                upload=form.cleaned_data["file"])
+        except PermissionDeniedError as error:
+            raise PermissionDenied(str(error)) from error
+        except ServiceError as error:
+            messages.error(request, _("File rifiutato: %(why)s") % {"why": error.message})
+        else:
+            messages.success(request, _("Allegato caricato: %(doc)s, versione %(n)d.")
+                             % {"doc": version.get_doc_type_display(), "n": version.number})
+    return redirect(reverse("activities:detail", args=[activity.pk]) + "#allegati")
+
+
+@login_required
+@require_GET
+def attachment_download(request, pk, version):
+    require_page_role(request.user)
+    attachment = selectors.attachment_for(request.user, pk, version)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+                        content_type=attachment.content_type)
 
 
 def _form_values(form) -> dict:

@@ -15,6 +15,7 @@ SCAN_REMINDERS = "intese.scan_reminders"
 FIRE_WORKFLOW_TIMERS = "intese.fire_workflow_timers"
 SEND_DIGESTS = "intese.send_digests"
 SEARCH_INDEX_DOCUMENT = "intese.search_index_document"
+SEARCH_INDEX_ACTIVITY = "intese.search_index_activity"
 SEARCH_REFRESH = "intese.search_refresh"
 
 

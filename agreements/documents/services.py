@@ -18,11 +18,12 @@ from agreements.common.enqueue import CONVERT_TO_PDF, SEARCH_INDEX_DOCUMENT, enq
 from agreements.common.errors import PermissionDeniedError
 from agreements.common.roles import Role, has_role
 from agreements.models import (
+    Activity,
     Agreement,
     DocumentTemplate,
     DocumentVersion,
 )
-from agreements.models.documents import DocumentType
+from agreements.models.documents import ACTIVITY_DOCUMENT_TYPES, AGREEMENT_DOCUMENT_TYPES, DocumentType
 
 from . import signatures
 from .pdf import PdfConversionError, docx_to_pdf
@@ -74,17 +75,23 @@ def render_version(template: bytes, context: dict) -> RenderedDocument:
     return RenderedDocument.of(render_docx(template, context))
 
 
-def _store_version(*, agreement, actor, doc_type, source, document: RenderedDocument, filename: str,
-                   content_type: str, action: str, derived_from=None, template_revision=None,
+# The `step` of an activity's attachment (an agreement's version records the agreement's state).
+ACTIVITY_STEP = "attivita"
+
+
+def _store_version(*, agreement=None, activity=None, actor, doc_type, source, document: RenderedDocument,
+                   filename: str, content_type: str, action: str, derived_from=None, template_revision=None,
                    detail=None, signature=None) -> DocumentVersion:
-    """A new version of the agreement's document of `doc_type`; the caller holds the agreement's row lock."""
+    """A new version of the agreement's (or the activity's) document of `doc_type`; the caller holds the owner's
+    row lock."""
     data = document.data
-    last = DocumentVersion.objects.filter(agreement=agreement, doc_type=doc_type).aggregate(n=Max("number"))["n"]
+    owner = {"agreement": agreement} if agreement is not None else {"activity": activity}
+    last = DocumentVersion.objects.filter(doc_type=doc_type, **owner).aggregate(n=Max("number"))["n"]
     version = DocumentVersion(
-        agreement=agreement, doc_type=doc_type, number=(last or 0) + 1, source=source, filename=filename,
+        **owner, doc_type=doc_type, number=(last or 0) + 1, source=source, filename=filename,
         content_type=content_type, sha256=document.sha256, size=document.size,
-        step=agreement.status, derived_from=derived_from, template_revision=template_revision, author=actor,
-        signature=signature or {},
+        step=agreement.status if agreement is not None else ACTIVITY_STEP, derived_from=derived_from,
+        template_revision=template_revision, author=actor, signature=signature or {},
     )
     version.file.save(filename, ContentFile(data), save=False)
     try:
@@ -92,7 +99,8 @@ def _store_version(*, agreement, actor, doc_type, source, document: RenderedDocu
         audit_record(
             actor=actor, agreement=agreement, action=action,
             detail={"doc_type": doc_type, "version": version.number, "sha256": version.sha256, "size": version.size,
-                    "filename": filename, **(detail or {})},
+                    "filename": filename, **({"activity": activity.pk} if activity is not None else {}),
+                    **(detail or {})},
         )
     except Exception:
         version.file.storage.delete(version.file.name)
@@ -160,19 +168,27 @@ class CheckedUpload:
     signature: dict
 
 
-def _check_signed_copy(data: bytes) -> CheckedUpload:
+def _check_signed_copy(data: bytes, *, unsigned_pdf: bool = False) -> CheckedUpload:
     """A signed copy is a signed PDF (PAdES), a .p7m envelope (CAdES) holding a PDF or a .docx, or a .docx.
-    The content decides, never the name; a signature that does not match its content is a refusal."""
+    The content decides, never the name; a signature that does not match its content is a refusal. With
+    `unsigned_pdf` a PDF without signatures is accepted too (a signed one is still verified)."""
     if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
         preflight_docx(data)
         return CheckedUpload(".docx", DOCX_TYPE, {})
     # A DER envelope holding a PDF shows %PDF- early on too: a leading SEQUENCE tag says .p7m first.
     if not data.startswith(b"\x30") and PDF_MAGIC in data[:1024]:
         preflight_pdf(data)
+        if unsigned_pdf and not signatures.pdf_is_signed(data):
+            return CheckedUpload(".pdf", PDF_TYPE, {})
         return CheckedUpload(".pdf", PDF_TYPE, signatures.verify_pdf(data))
     try:
         envelope = signatures.open_p7m(data)
     except signatures.SignatureError:
+        if unsigned_pdf:
+            raise PreflightError(
+                _("Il file non è un documento Word .docx, un PDF né una busta firmata .p7m (contenuto non "
+                  "riconosciuto).")
+            ) from None
         raise PreflightError(
             _("Il file non è un PDF firmato, una busta firmata .p7m né un documento Word .docx (contenuto non "
               "riconosciuto).")
@@ -197,7 +213,7 @@ def document_upload(*, agreement: Agreement, doc_type: str, upload, actor) -> Do
     text is a .docx; a signed copy may also be a signed original (PAdES PDF, CAdES .p7m), verified and its result
     stored with the version."""
     _require_writer(actor)
-    if doc_type not in DocumentType.values:
+    if doc_type not in AGREEMENT_DOCUMENT_TYPES:
         raise DocumentError(_("Tipo di documento sconosciuto: %(t)s") % {"t": doc_type})
     data = _read_bytes(upload)
     if doc_type == DocumentType.SIGNED_COPY:
@@ -217,6 +233,34 @@ def document_upload(*, agreement: Agreement, doc_type: str, upload, actor) -> Do
         action="document_upload", detail=detail, signature=checked.signature,
     )
     # The search (agreements/search) indexes the file's text in the worker, once this upload has committed.
+    enqueue_after_commit(SEARCH_INDEX_DOCUMENT, version.pk)
+    return version
+
+
+def _signature_detail(checked: CheckedUpload) -> dict:
+    if not checked.signature:
+        return {}
+    return {"signed_by": [s["signer"] for s in checked.signature["signers"]],
+            "signature_format": checked.signature["format"]}
+
+
+def activity_attachment_store(*, activity: Activity, doc_type: str, upload, actor) -> DocumentVersion:
+    """Store an attachment of an activity of the register (agenda, minutes, note) as a new document version, with
+    the preflight of every upload: a .docx, a PDF (signed or not; a signed one is verified) or a .p7m envelope.
+    Called by activities.services.activity_attachment_upload, which checks who may attach and holds the activity's
+    row lock in its transaction; a refusal raises before anything is written."""
+    if doc_type not in ACTIVITY_DOCUMENT_TYPES:
+        raise DocumentError(_("Tipo di allegato sconosciuto: %(t)s") % {"t": doc_type})
+    data = _read_bytes(upload)
+    checked = _check_signed_copy(data, unsigned_pdf=True)
+    version = _store_version(
+        activity=activity, actor=actor, doc_type=doc_type, source=DocumentVersion.Source.UPLOADED,
+        document=RenderedDocument.of(data), filename=f"{_signed_stem(upload.name)}{checked.extension}",
+        content_type=checked.content_type, action="activity_attachment_upload",
+        detail={"original_name": str(upload.name)[:200], "title": activity.title, **_signature_detail(checked)},
+        signature=checked.signature,
+    )
+    # The search indexes the attachment's text in the worker, once the upload has committed (as for agreements).
     enqueue_after_commit(SEARCH_INDEX_DOCUMENT, version.pk)
     return version
 

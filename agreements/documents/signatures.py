@@ -144,6 +144,17 @@ def _result(fmt: str, signers: list[dict], roots_configured: bool, **extra) -> d
 # --- PAdES ------------------------------------------------------------------------------------------------------
 
 
+def pdf_is_signed(data: bytes) -> bool:
+    """Whether a PDF carries a signature field with a signature (then verify_pdf must accept it)."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        return bool(PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures)
+    except (PdfError, ValueError, KeyError, TypeError):
+        raise SignatureError(_("Il PDF firmato non può essere letto (struttura delle firme danneggiata).")) from None
+
+
 def verify_pdf(data: bytes) -> dict:
     """Verify every signature of a PDF. Refused: no signature, or any signature whose content was altered."""
     from pyhanko.pdf_utils.misc import PdfError

@@ -24,7 +24,7 @@ from agreements.documents import selectors as document_selectors
 from agreements.documents import services as document_services
 from agreements.documents.render import DOCX_TYPE, FIELD_LABELS, TEMPLATES, context_field_list, current_template
 from agreements.models import DocumentVersion
-from agreements.models.documents import DocumentType
+from agreements.models.documents import AGREEMENT_DOCUMENT_TYPES, DocumentType
 
 
 class GenerateForm(forms.Form):
@@ -36,7 +36,8 @@ class GenerateForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    doc_type = forms.ChoiceField(label=gettext_lazy("Tipo di documento"), choices=DocumentType.choices,
+    doc_type = forms.ChoiceField(label=gettext_lazy("Tipo di documento"),
+                                 choices=[(t.value, t.label) for t in AGREEMENT_DOCUMENT_TYPES],
                                  initial=DocumentType.DRAFT_UPLOAD)
     file = forms.FileField(
         label=gettext_lazy("File Word (.docx)"),

@@ -14,9 +14,19 @@ class DocumentType(models.TextChoices):
     RENEWAL_PROPOSAL = "proposta_rinnovo", _("Proposta di rinnovo")
     DRAFT_UPLOAD = "testo_revisionato", _("Testo revisionato (caricato)")
     SIGNED_COPY = "copia_firmata", _("Copia firmata")
+    ACTIVITY_AGENDA = "agenda_attivita", _("Agenda dell'attività")
+    ACTIVITY_MINUTES = "verbale_attivita", _("Verbale dell'attività")
+    ACTIVITY_NOTE = "nota_attivita", _("Nota sull'attività")
+
+
+# The attachments of an activity of the register (agenda, minutes, note); every other type is an agreement's.
+ACTIVITY_DOCUMENT_TYPES = (DocumentType.ACTIVITY_AGENDA, DocumentType.ACTIVITY_MINUTES, DocumentType.ACTIVITY_NOTE)
+AGREEMENT_DOCUMENT_TYPES = tuple(t for t in DocumentType if t not in ACTIVITY_DOCUMENT_TYPES)
 
 
 def version_upload_to(instance, filename):
+    if instance.activity_id:
+        return f"activities/{instance.activity_id}/{instance.doc_type}/v{instance.number}-{filename}"
     return f"agreements/{instance.agreement.reference}/{instance.doc_type}/v{instance.number}-{filename}"
 
 
@@ -26,7 +36,11 @@ class DocumentVersion(models.Model):
         UPLOADED = "uploaded", _("Caricato")
         PDF = "pdf", _("Conversione PDF")
 
-    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.PROTECT, related_name="documents")
+    # A version belongs to one agreement or to one activity of the register (its attachments), never both.
+    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.PROTECT, related_name="documents",
+                                  null=True, blank=True)
+    activity = models.ForeignKey("agreements.Activity", on_delete=models.PROTECT, related_name="attachments",
+                                 null=True, blank=True)
     doc_type = models.CharField(_("tipo di documento"), max_length=40, choices=DocumentType.choices)
     number = models.PositiveIntegerField(_("versione"))
     source = models.CharField(_("origine"), max_length=10, choices=Source.choices)
@@ -51,6 +65,12 @@ class DocumentVersion(models.Model):
         ordering = ["agreement", "doc_type", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "doc_type", "number"], name="one_version_number"),
+            models.UniqueConstraint(fields=["activity", "doc_type", "number"], name="one_activity_version_number"),
+            models.CheckConstraint(
+                condition=models.Q(agreement__isnull=False, activity__isnull=True)
+                | models.Q(agreement__isnull=True, activity__isnull=False),
+                name="document_version_one_owner",
+            ),
             # A version is converted to PDF once, even when two workers run the same conversion.
             models.UniqueConstraint(
                 fields=["derived_from"], condition=models.Q(source="pdf"), name="one_pdf_per_version"
@@ -60,7 +80,8 @@ class DocumentVersion(models.Model):
         verbose_name_plural = _("versioni di documenti")
 
     def __str__(self):
-        return f"{self.agreement.reference} {self.get_doc_type_display()} v{self.number}"
+        owner = self.agreement.reference if self.agreement_id else f"A{self.activity_id}"
+        return f"{owner} {self.get_doc_type_display()} v{self.number}"
 
 
 class DocumentTemplate(models.Model):

@@ -1,5 +1,6 @@
 """The search index: one row per searchable text of an agreement (its record, each article in each language, each
-DG opinion, each remark, each uploaded document), with a PostgreSQL tsvector kept up to date by agreements/search.
+DG opinion, each remark, each uploaded document) or of an activity of the register (its record, each attachment),
+with a PostgreSQL tsvector kept up to date by agreements/search.
 
 Derived data, rebuilt from the rows it indexes at any time (`manage.py search_reindex`): no audit event of its own.
 """
@@ -17,8 +18,12 @@ class SearchEntry(models.Model):
         REMARK = "remark", _("Osservazione")
         NOTE = "note", _("Note")
         DOCUMENT = "document", _("Documento")
+        ACTIVITY = "activity", _("Attività")
 
-    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.CASCADE, related_name="+")
+    # An entry is a text of one agreement or of one activity (never both): the search keeps an entry whose owner
+    # the user may see, in one query.
+    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.CASCADE, related_name="+", null=True)
+    activity = models.ForeignKey("agreements.Activity", on_delete=models.CASCADE, related_name="+", null=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     # The row indexed (article, opinion, audit event, document version); with `kind` and `language` it names the
     # entry, so an entry is replaced, never duplicated.
@@ -34,8 +39,14 @@ class SearchEntry(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["kind", "source_id", "language"], name="one_search_entry"),
+            models.CheckConstraint(
+                condition=models.Q(agreement__isnull=False, activity__isnull=True)
+                | models.Q(agreement__isnull=True, activity__isnull=False),
+                name="search_entry_one_owner",
+            ),
         ]
-        indexes = [models.Index(fields=["agreement", "kind"], name="search_entry_agreement")]
+        indexes = [models.Index(fields=["agreement", "kind"], name="search_entry_agreement"),
+                   models.Index(fields=["activity", "kind"], name="search_entry_activity")]
         verbose_name = _("voce dell'indice di ricerca")
         verbose_name_plural = _("indice di ricerca")
 

@@ -1,7 +1,8 @@
 """One search over what the office has written: agreements' titles and records, articles in every language, DG
-opinions, remarks, notes and the text of uploaded documents, ranked, with highlighted snippets, and only from the
-agreements the user may see (common.access.visible_agreements): a hit is an index entry of one agreement, so an
-agreement the user may not see contributes not one byte.
+opinions, remarks, notes, the text of uploaded documents, the activities of the register and their attachments,
+ranked, with highlighted snippets, and only from what the user may see: a hit is an index entry of one agreement
+(common.access.visible_agreements) or of one activity (activities.selectors.visible_activities), both filters in the
+one query, so an agreement or an activity the user may not see contributes not one byte.
 
 PostgreSQL: full-text search over the GIN-indexed tsvector (Italian configuration for Italian text, 'simple' for
 the other languages; the query is read with both), ts_rank with the title weighing most, ts_headline snippets.
@@ -16,8 +17,9 @@ from django.db.models import Case, F, FloatField, Q, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from agreements.activities.selectors import visible_activities
 from agreements.common.access import visible_agreements
-from agreements.models import Agreement, SearchEntry
+from agreements.models import Activity, Agreement, SearchEntry
 
 from .services import full_text_search_available
 from .sources import HIT_START, HIT_STOP
@@ -30,7 +32,8 @@ SNIPPET_CHARS = 160
 
 @dataclass(frozen=True)
 class SearchHit:
-    agreement: Agreement
+    agreement: Agreement | None  # the agreement the text belongs to, or None for an activity's text
+    activity: Activity | None
     kind: str
     kind_label: str
     language: str
@@ -53,16 +56,17 @@ def search(user, text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
     text = normalise(text)
     if not text or not user.is_authenticated:
         return []
-    visible = visible_agreements(user).values("pk")
-    entries = SearchEntry.objects.filter(agreement_id__in=visible)
+    entries = SearchEntry.objects.filter(Q(agreement_id__in=visible_agreements(user).values("pk"))
+                                         | Q(activity_id__in=visible_activities(user).values("pk")))
     if full_text_search_available():
         return _full_text(entries, text, limit)
     return _contains(entries, text, limit)
 
 
 def _hit(entry, title, snippet, rank) -> SearchHit:
-    return SearchHit(agreement=entry.agreement, kind=entry.kind, kind_label=entry.get_kind_display(),
-                     language=entry.language, title=_marked(title), snippet=_marked(snippet), rank=rank)
+    return SearchHit(agreement=entry.agreement, activity=entry.activity, kind=entry.kind,
+                     kind_label=entry.get_kind_display(), language=entry.language, title=_marked(title),
+                     snippet=_marked(snippet), rank=rank)
 
 
 def _full_text(entries, text: str, limit: int) -> list[SearchHit]:
@@ -81,7 +85,7 @@ def _full_text(entries, text: str, limit: int) -> list[SearchHit]:
     options = {"start_sel": HIT_START, "stop_sel": HIT_STOP}
     rows = {
         row.pk: row for row in SearchEntry.objects.filter(pk__in=ranks)
-        .select_related("agreement", "agreement__counterpart")
+        .select_related("agreement", "agreement__counterpart", "activity")
         .annotate(
             title_hl=SearchHeadline("title", query, config=F("config"), highlight_all=True, **options),
             body_hl=SearchHeadline("body", query, config=F("config"), max_fragments=2, max_words=30, min_words=12,
@@ -108,7 +112,7 @@ def _contains(entries, text: str, limit: int) -> list[SearchHit]:
     rows = list(
         entries.filter(matches)
         .annotate(rank=Case(When(in_title, then=Value(1.0)), default=Value(0.1), output_field=FloatField()))
-        .select_related("agreement", "agreement__counterpart")
+        .select_related("agreement", "agreement__counterpart", "activity")
         .order_by("-rank", "-agreement_id", "kind", "pk")[:limit]
     )
     return [_hit(row, _mark_words(row.title, words), _snippet(row.body, words), row.rank) for row in rows]

@@ -1,6 +1,6 @@
 """What the search indexes, read from the rows it comes from: one function per source, each returning the texts of
-one agreement as SearchText values. The article texts are read in one place (`article_texts`), so a change of the
-Article model (languages as rows) is adapted here and nowhere else."""
+one agreement (or one activity of the register) as SearchText values. The article texts are read in one place
+(`article_texts`), so a change of the Article model (languages as rows) is adapted here and nowhere else."""
 
 import io
 import logging
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from agreements.models import Agreement, Article, AuditEvent, DocumentVersion, Opinion
+from agreements.common.languages import country_name
+from agreements.models import Activity, Agreement, Article, AuditEvent, DocumentVersion, Opinion
 from agreements.models.search import SearchEntry
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,20 @@ def agreement_texts(agreement: Agreement) -> list[SearchText]:
             *remark_texts(events)]
 
 
+def activity_texts(activity: Activity) -> list[SearchText]:
+    """An activity of the register: its title (weighs most), then kind, dates, place, country, counterparts, notes
+    and spillover (follow-up projects, funding applications). Its attachments are indexed one by one as
+    documents. `activity.counterparts` may be prefetched."""
+    counterparts = [c.name for c in activity.counterparts.all()] + [c.name_local for c in activity.counterparts.all()
+                                                                    if c.name_local]
+    country = country_name(activity.country_code) if activity.country_code else ""
+    body = "\n".join(part for part in (
+        activity.get_kind_display(), f"{activity.starts_on:%d/%m/%Y}", activity.place, country, *counterparts,
+        activity.notes, activity.follow_up_projects, activity.funding_applications,
+    ) if part)
+    return [SearchText(SearchEntry.Kind.ACTIVITY, activity.pk, ITALIAN, clean(activity.title), clean(body))]
+
+
 # --- Documents --------------------------------------------------------------------------------------------------
 
 
@@ -150,14 +165,14 @@ def file_text(data: bytes) -> str:
     return pdf_text(data)
 
 
-def document_text(version: DocumentVersion) -> SearchText | None:
-    """The text of an uploaded version, or None when there is none to index (or it cannot be read)."""
+def document_text(version: DocumentVersion) -> SearchText:
+    """The text of an uploaded version; its title only when the text cannot be read (so it is not retried)."""
     from agreements.documents.selectors import read_version
 
     try:
         text = file_text(read_version(version))
     except Exception as exc:  # noqa: BLE001 - a parser's error on one stored file must not stop the worker
         logger.warning("Search: the text of %s cannot be read: %s", version, exc)
-        return None
+        text = ""
     title = f"{version.get_doc_type_display()} v{version.number} · {version.filename}"
     return SearchText(SearchEntry.Kind.DOCUMENT, version.pk, ITALIAN, clean(title), clean(text))
