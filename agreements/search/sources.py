@@ -1,5 +1,6 @@
 """What the search indexes, read from the rows it comes from: one function per source, each returning the texts of
-one agreement (or one activity of the register) as SearchText values. The article texts are read in one place
+one agreement (or one activity of the register) as SearchText values, read for a batch of agreements at once by
+`agreements_texts` (a fixed number of queries per batch). The article texts are read in one place
 (`article_texts`), so a change of the Article model (languages as rows) is adapted here and nowhere else."""
 
 import io
@@ -51,11 +52,11 @@ def clean(text) -> str:
     return text[:MAX_BODY_CHARS]
 
 
-def article_texts(agreement: Agreement) -> list[SearchText]:
-    """Every article of the agreement in every language it is written in: the one place that reads article texts
-    (Italian in its own columns, the other languages in the article's translations)."""
+def article_texts(articles: list[Article]) -> list[SearchText]:
+    """Every article given in every language it is written in: the one place that reads article texts (Italian in
+    its own columns, the other languages in the article's translations)."""
     texts = []
-    for article in Article.objects.filter(agreement=agreement).order_by("number"):
+    for article in articles:
         prefix = _("Art. %(n)s") % {"n": article.number}
         texts.append(SearchText(SearchEntry.Kind.ARTICLE, article.pk, ITALIAN,
                                 clean(f"{prefix} {article.heading_it}"), clean(article.text_it)))
@@ -102,12 +103,32 @@ def remark_texts(events: list[AuditEvent]) -> list[SearchText]:
     return texts
 
 
+def _grouped(rows, key: str) -> dict[int, list]:
+    groups: dict[int, list] = {}
+    for row in rows:
+        groups.setdefault(getattr(row, key), []).append(row)
+    return groups
+
+
+def agreements_texts(agreements: list[Agreement]) -> dict[int, list[SearchText]]:
+    """Everything the search indexes of each agreement given (its counterpart selected), except its documents
+    (indexed one by one by the worker): three queries for the whole batch, whatever its size."""
+    ids = [a.pk for a in agreements]
+    articles = _grouped(Article.objects.filter(agreement_id__in=ids).order_by("agreement_id", "number"),
+                        "agreement_id")
+    opinions = _grouped(Opinion.objects.filter(agreement_id__in=ids).select_related("dg"), "agreement_id")
+    events = _grouped(AuditEvent.objects.filter(agreement_id__in=ids, detail__has_any_keys=list(REMARK_KEYS)),
+                      "agreement_id")
+    return {
+        a.pk: [*record_texts(a), *article_texts(articles.get(a.pk, [])), *opinion_texts(opinions.get(a.pk, [])),
+               *remark_texts(events.get(a.pk, []))]
+        for a in agreements
+    }
+
+
 def agreement_texts(agreement: Agreement) -> list[SearchText]:
-    """Everything of one agreement the search indexes, except its documents (indexed one by one by the worker)."""
-    opinions = list(Opinion.objects.filter(agreement=agreement).select_related("dg"))
-    events = list(AuditEvent.objects.filter(agreement=agreement, detail__has_any_keys=list(REMARK_KEYS)))
-    return [*record_texts(agreement), *article_texts(agreement), *opinion_texts(opinions),
-            *remark_texts(events)]
+    """Everything of one agreement the search indexes, except its documents."""
+    return agreements_texts([agreement])[agreement.pk]
 
 
 def activity_texts(activity: Activity) -> list[SearchText]:

@@ -225,6 +225,6 @@ def test_search_reindex_command_rebuilds_the_index(drafter, media_root):
     SearchEntry.objects.all().delete()
     out = StringIO()
     call_command("search_reindex", stdout=out)
-    assert "Indicizzati 1 accordi e 1 documenti." in out.getvalue()
+    assert "Indicizzati 1 accordi, 0 attività e 1 documenti." in out.getvalue()
     assert {h.kind for h in selectors.search(drafter, "luppolo")} == {"document"}
     assert [h.agreement for h in selectors.search(drafter, "Baviera")] == [a]
