@@ -68,6 +68,7 @@ def path_for(route: str, name: str | None, world) -> str:
         "code": "FR" if (name or "").startswith("activities:") else "finanziarie",
         "kind": "intesa",
         "activity_id": 999_999,
+        "version": world.version.pk,
         "key": world.calendar_key,
         "fmt": "csv",
         "task_pk": node.pk if node else world.open_task.pk,
