@@ -34,10 +34,15 @@ from benchdb import bench_database, median_seconds  # noqa: E402
 TODAY = datetime.date(2026, 3, 2)
 SIZES = (1_000, 10_000, 100_000)
 REPEAT = 7
-# GOALS: see the README ("Reminders, e-mail and calendar", benchmarks) for the figures they come from.
+# Measured on the 2-core machine while other engineers' test runs loaded it (load average 8 to 13): the day's first
+# scan 0.29 / 0.65 (load 8) and 0.17 / 0.30 (load 12) at 1k / 10k; the re-scan 0.30 / 1.33 and 0.08 / 0.34. The
+# re-scan before its occurrences moved into SQL (every row near its end date fetched, the existing reminders read
+# into Python) was about 250 ms against 15 ms at 100,000 agreements (0.06): the goals fail that, and any return to
+# per-agreement queries, by far. At 1,000 agreements the product's fixed 13 queries weigh against the baseline's
+# one statement: that line is the likeliest to miss under load.
 GOALS = {
-    "reminder scan (the day's first: creates and queues)": 0.25,
-    "reminder scan (hourly re-scan: nothing new)": 0.5,
+    "reminder scan (the day's first: creates and queues)": 0.2,
+    "reminder scan (hourly re-scan: nothing new)": 0.2,
 }
 
 # The due rows of every kind, as (agreement_id, kind, threshold, due_date, deadline, recipients), with the
