@@ -209,6 +209,45 @@ def _renewal_pending():
     return ~Exists(Agreement.objects.filter(renews=OuterRef("pk")).exclude(status__in=DEAD_RENEWAL_STATUSES))
 
 
+def _sql_occurrences(queryset, deadline_sql: str, *, kind, thresholds, repeat, today, since):
+    """On PostgreSQL: the rows of `queryset` (a values() queryset) that have a reminder of `kind` due in [since,
+    today] that does not exist yet, each with "threshold" and "due_date" added. latest_occurrence() computed in the
+    database for every row (a LATERAL over the thresholds) and the existing reminders anti-joined through the
+    unique index (agreement, kind, threshold, due_date): a re-scan fetches nothing, whatever the register's size.
+    `deadline_sql` is the deadline as an SQL expression over the queryset's columns, quoted as `q."<field>"`.
+    Same results as latest_occurrence() (tests/reminders/test_scan_sql.py compares them)."""
+    names = list(queryset.query.values_select) + list(queryset.query.annotation_select)
+    inner, params = queryset.query.sql_with_params()
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(n) for n in names)
+    ts = sorted({int(t) for t in thresholds}, reverse=True)
+    sql = f"""
+        WITH th AS (SELECT t, lead(t) OVER (ORDER BY t DESC) AS next_t FROM unnest(%s::int[]) AS t)
+        SELECT q.*, occ.t, occ.due FROM ({inner}) AS q({columns})
+        CROSS JOIN LATERAL (SELECT {deadline_sql} AS deadline) d
+        CROSS JOIN LATERAL (
+            SELECT th.t, w.first + (w.last - w.first) / %s * %s AS due
+            FROM th CROSS JOIN LATERAL (
+                SELECT d.deadline - th.t AS first, LEAST(%s::date, d.deadline - COALESCE(th.next_t + 1, 0)) AS last
+            ) w
+            WHERE w.last >= w.first AND w.first + (w.last - w.first) / %s * %s >= %s::date
+            ORDER BY th.t LIMIT 1
+        ) occ
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {quote(Reminder._meta.db_table)} r
+            WHERE r.agreement_id = q."id" AND r.kind = %s AND r.threshold = occ.t AND r.due_date = occ.due
+        )"""
+    step = repeat or NO_REPEAT
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ts, *params, step, step, today, step, step, since, kind])
+        return [dict(zip([*names, "threshold", "due_date"], row, strict=True)) for row in cursor.fetchall()]
+
+
+def _in_database(queryset) -> bool:
+    return connections[queryset.db].vendor == "postgresql"
+
+
 def _expiry(policy, today, since, existing):
     thresholds = policy.expiry_thresholds or []
     if not thresholds:
@@ -218,6 +257,11 @@ def _expiry(policy, today, since, existing):
                                  end_date__range=(since, today + datetime.timedelta(days=max(thresholds))))
         .values(*AGREEMENT_FIELDS, "end_date")
     )
+    if _in_database(rows):
+        hits = _sql_occurrences(rows, 'q."end_date"', kind=ReminderKind.EXPIRY, thresholds=thresholds,
+                                repeat=policy.expiry_repeat_days, today=today, since=since)
+        return [_due(row, ReminderKind.EXPIRY, row["threshold"], row["due_date"], row["end_date"], _people(row),
+                     repeat=policy.expiry_repeat_days) for row in hits]
     due = []
     for row in rows:
         hit = latest_occurrence(row["end_date"], thresholds, policy.expiry_repeat_days, today=today, since=since)
@@ -237,6 +281,12 @@ def _non_renewal_notice(policy, today, since, existing):
                                  no_renewal_decided_on__isnull=True, end_date__gte=since)
         .values(*AGREEMENT_FIELDS, "end_date", "renewal_notice_days")
     )
+    if _in_database(rows):
+        hits = _sql_occurrences(rows, 'q."end_date" - q."renewal_notice_days"', kind=ReminderKind.NON_RENEWAL_NOTICE,
+                                thresholds=thresholds, repeat=0, today=today, since=since)
+        return [_due(row, ReminderKind.NON_RENEWAL_NOTICE, row["threshold"], row["due_date"],
+                     row["end_date"] - datetime.timedelta(days=row["renewal_notice_days"]), _people(row),
+                     notice_days=row["renewal_notice_days"]) for row in hits]
     due = []
     for row in rows:
         deadline = row["end_date"] - datetime.timedelta(days=row["renewal_notice_days"])
@@ -373,8 +423,12 @@ def due_reminders(*, today: datetime.date, policy: ReminderPolicy | None = None)
     """The reminders a scan on `today` would create (those not created yet). Reads, never writes."""
     policy = policy or policy_for_reading()
     since = today - datetime.timedelta(days=policy.catch_up_days)
-    existing = set(Reminder.objects.filter(due_date__range=(since, today))
-                   .values_list("agreement_id", "kind", "threshold", "due_date"))
+    existing = Reminder.objects.filter(due_date__range=(since, today))
+    if connections[existing.db].vendor == "postgresql":
+        # Expiry and notice reminders (one per agreement near its end: the bulk of them) are anti-joined in the
+        # database (_sql_occurrences); the other kinds are few (agreements at one step of their procedure).
+        existing = existing.exclude(kind__in=(ReminderKind.EXPIRY, ReminderKind.NON_RENEWAL_NOTICE))
+    existing = set(existing.values_list("agreement_id", "kind", "threshold", "due_date"))
     due = []
     for query in KIND_QUERIES:
         due.extend(d for d in query(policy, today, since, existing) if d.key not in existing)
