@@ -11,7 +11,17 @@ from ninja.responses import Status as HttpStatus
 from agreements.api.base import ERRORS, UNION_TAGS
 from agreements.api.records import AgreementDetailOut, agreement_detail
 from agreements.api.records import router as records_router
-from agreements.api.strict import MAX_ID, MAX_LIST, STRICT, Amount, count, form_data, form_schema, line
+from agreements.api.strict import (
+    MAX_ID,
+    MAX_LIST,
+    STRICT,
+    Amount,
+    PlanActionRef,
+    count,
+    form_data,
+    form_schema,
+    line,
+)
 from agreements.common.access import agreement_for
 from agreements.common.errors import InvalidDataError, PermissionDeniedError
 from agreements.common.roles import Role, has_role
@@ -34,8 +44,10 @@ class ProposalIn(Schema):
     counterpart: line(200, 1) = Field(description="Denominazione della controparte (GET /api/counterparts)")
     dgs: list[line(40, 1)] = Field(default_factory=list, max_length=MAX_LIST,
                                    description="Codici delle DG da consultare, es. dg-agri")
-    plan_actions: list[count(1, MAX_ID)] = Field(default_factory=list, max_length=MAX_LIST,
-                                                 description="Numeri delle azioni del piano (1-16)")
+    plan_actions: list[PlanActionRef] = Field(
+        default_factory=list, max_length=MAX_LIST,
+        description="Azioni del piano come <codice piano>/<numero> (es. 2022-2023/5, GET /api/plan); il solo "
+                    "numero vale finché un solo piano ha un'azione con quel numero, altrimenti 422 sul campo")
     languages: list[line(8, 1)] = Field(default_factory=lambda: ["it"], min_length=1, max_length=MAX_LIST,
                                         description="Codici ISO 639-1")
     authentic_languages: list[line(8, 1)] | None = Field(None, max_length=MAX_LIST)

@@ -4,12 +4,15 @@ tasks, the counterparts."""
 import datetime
 from typing import Annotated, Literal
 
+from django.db.models import Prefetch, prefetch_related_objects
 from ninja import Field, Path, Query, Router, Schema
 
 from agreements.common import tasks
 from agreements.common.access import agreement_for
+from agreements.common.errors import InvalidDataError
+from agreements.common.plan_actions import ActionLookup, action_reference
 from agreements.exports.tables import register_filtered
-from agreements.models import Agreement, AgreementKind, Counterpart, Status
+from agreements.models import Action, Agreement, AgreementKind, Counterpart, Status
 
 from .base import ERRORS
 from .strict import LINE_PATTERN, MAX_ID, MAX_OFFSET, LegalDate, line
@@ -36,7 +39,7 @@ class AgreementOut(Schema):
     counterpart: str
     country: str
     dgs: list[str] = Field(description="Codici delle DG coinvolte")
-    plan_actions: list[int] = Field(description="Numeri delle azioni del piano")
+    plan_actions: list[str] = Field(description="Azioni del piano come <codice piano>/<numero>, es. 2022-2023/5")
     signed_on: datetime.date | None
     entry_into_force: datetime.date | None
     end_date: datetime.date | None
@@ -66,7 +69,7 @@ class AgreementOut(Schema):
 
     @staticmethod
     def resolve_plan_actions(obj):
-        return [action.number for action in obj.plan_actions.all()]
+        return [action_reference(action) for action in obj.plan_actions.all()]
 
     @staticmethod
     def resolve_renews(obj):
@@ -106,6 +109,10 @@ class AgreementPage(Schema):
     items: list[AgreementOut]
 
 
+# The action's id (the old form), or its reference, which names the plan.
+PLAN_ACTION_FILTER_PATTERN = r"^([1-9][0-9]{0,8}|[-A-Za-z0-9_]{1,40}/[0-9]{1,9})$"
+
+
 class RegisterQuery(Schema):
     """The register's filters, as on the register page."""
 
@@ -114,7 +121,9 @@ class RegisterQuery(Schema):
     status: Literal[tuple(Status.values)] = None
     country: line(100) = None
     dg: int = Field(None, ge=1, le=MAX_ID, description="Id della DG (GET /api/plan: sectors)")
-    plan_action: int = Field(None, ge=1, le=MAX_ID, description="Id dell'azione del piano")
+    plan_action: str = Field(None, max_length=50, pattern=PLAN_ACTION_FILTER_PATTERN,
+                             description="Azione del piano come <codice piano>/<numero> (es. 2022-2023/5), "
+                                         "o il suo id (GET /api/plan: actions[].id)")
     expiring_before: LegalDate = None
     ordering: line(40) = Field(None, description="Colonna di ordinamento, es. reference o -end_date")
     limit: int = Field(50, ge=1, le=500)
@@ -126,6 +135,7 @@ Reference = Annotated[str, Path(max_length=40, pattern=LINE_PATTERN, description
 
 def agreement_detail(agreement, user) -> Agreement:
     """The agreement with its open tasks, as AgreementDetailOut reads it."""
+    prefetch_related_objects([agreement], "dgs", Prefetch("plan_actions", Action.objects.select_related("plan")))
     agreement.open_tasks = [
         {"id": t.pk, "step": t.step, "title": t.title, "dg": t.dg_name, "may_complete": t.may_act,
          "fields": t.fields}
@@ -139,6 +149,11 @@ def agreement_detail(agreement, user) -> Agreement:
 def list_agreements(request, filters: Query[RegisterQuery]):
     params = {k: (v.isoformat() if isinstance(v, datetime.date) else str(v))
               for k, v in filters.dict(exclude={"limit", "offset"}).items() if v is not None}
+    if filters.plan_action and not filters.plan_action.isdigit():
+        try:
+            params["plan_action"] = str(ActionLookup().resolve(filters.plan_action).pk)
+        except ValueError as reason:
+            raise InvalidDataError.for_field("plan_action", str(reason)) from None
     agreements = register_filtered(request.user, params)
     page = list(agreements[filters.offset:filters.offset + filters.limit])
     return {"count": agreements.count(), "limit": filters.limit, "offset": filters.offset, "items": page}

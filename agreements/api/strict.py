@@ -81,6 +81,32 @@ Amount = Annotated[
 ]
 
 
+PLAN_ACTION_PATTERN = r"^[-A-Za-z0-9_]{1,40}/[0-9]{1,9}$"
+
+
+def _parse_plan_action(value: Any) -> int | str:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
+        return value
+    if isinstance(value, str) and re.fullmatch(PLAN_ACTION_PATTERN, value):
+        return value
+    raise ValueError('Input should be "<plan code>/<number>" (e.g. "2022-2023/5") or a positive integer')
+
+
+PlanActionRef = Annotated[
+    int | str,
+    BeforeValidator(_parse_plan_action),
+    WithJsonSchema({
+        "oneOf": [
+            {"type": "string", "pattern": PLAN_ACTION_PATTERN, "maxLength": 50, "examples": ["2022-2023/5"]},
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        ],
+        "description": "Azione del piano come <codice piano>/<numero> (es. 2022-2023/5); il solo numero vale "
+                       "finché un solo piano ha un'azione con quel numero, altrimenti 422",
+    }),
+]
+"""A plan action in a payload: "<plan code>/<number>", or the number alone (a JSON integer) where unambiguous."""
+
+
 def count(low: int, high: int):
     """A JSON integer between `low` and `high` (booleans and strings refused)."""
     return Annotated[int, PydanticStrict(), Field(ge=low, le=high)]

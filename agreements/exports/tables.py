@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.text import format_lazy
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from odf.text import P
 from openpyxl.utils import get_column_letter
 
 from agreements.common.errors import InvalidDataError, ServiceError
-from agreements.models import Agreement, AgreementKind, Status
+from agreements.models import Action, Agreement, AgreementKind, Status
 from agreements.models.agreement import RatificationForm
 from agreements.records.filters import RegisterFilter
 from agreements.records.selectors import register_agreements
@@ -118,8 +118,8 @@ REGISTER_COLUMNS = [
     Column("renews", gettext_lazy("Rinnova"), lambda a: a["renews__reference"] or ""),
     Column("dgs", gettext_lazy("DG coinvolte"), lambda a: "; ".join(a["dgs"])),
     Column("plan_actions", gettext_lazy("Azioni del piano"),
-           lambda a: "; ".join(str(number) for number, _title in a["plan_actions"]),
-           office=lambda a: "; ".join(f"{number}. {title}" for number, title in a["plan_actions"])),
+           lambda a: "; ".join(reference for reference, _title in a["plan_actions"]),
+           office=lambda a: "; ".join(f"{reference}. {title}" for reference, title in a["plan_actions"])),
     Column("dgr_number", gettext_lazy("Numero DGR"), lambda a: a["dgr_number"]),
     Column("dgr_date", gettext_lazy("Data DGR"), lambda a: a["dgr_date"]),
 ]
@@ -148,10 +148,11 @@ def _with_lists(rows: list[dict]) -> list[dict]:
                                .order_by("agreement_id", "sector__name", "sector_id")
                                .values_list("agreement_id", "sector__name")):
         dgs.setdefault(agreement_id, []).append(name)
-    for agreement_id, number, title in (Agreement.plan_actions.through.objects.filter(agreement_id__in=ids)
-                                        .order_by("agreement_id", "action__number")
-                                        .values_list("agreement_id", "action__number", "action__short_title")):
-        actions.setdefault(agreement_id, []).append((number, title))
+    for agreement_id, plan, number, title in (
+            Agreement.plan_actions.through.objects.filter(agreement_id__in=ids)
+            .order_by("agreement_id", "action__plan__start_year", "action__plan__code", "action__number")
+            .values_list("agreement_id", "action__plan__code", "action__number", "action__short_title")):
+        actions.setdefault(agreement_id, []).append((f"{plan}/{number}", title))
     for row in rows:
         row["dgs"], row["plan_actions"] = dgs.get(row["id"], []), actions.get(row["id"], [])
     return rows
@@ -176,7 +177,8 @@ def register_filtered(user, params) -> QuerySet:
 def register_queryset(agreements: QuerySet) -> QuerySet:
     """What the register columns read, joined or prefetched, for callers that want model instances (the API's
     list): a fixed number of queries whatever the number of rows. The downloads read register_rows instead."""
-    return agreements.select_related("counterpart", "renews").prefetch_related("dgs", "plan_actions")
+    return agreements.select_related("counterpart", "renews").prefetch_related(
+        "dgs", Prefetch("plan_actions", queryset=Action.objects.select_related("plan")))
 
 
 # --- transparency list (D.Lgs. 33/2013 art. 23) ---------------------------------------------------------------

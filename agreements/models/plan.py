@@ -92,7 +92,8 @@ class Action(models.Model):
         verbose_name_plural = _("azioni di sistema")
 
     def __str__(self):
-        return f"{self.number}. {self.short_title}"
+        # The plan's code first: every plan numbers its actions from 1 (select_related("plan") when listing).
+        return f"{self.plan.code}/{self.number}. {self.short_title}"
 
 
 class IndicatorMeasure(models.TextChoices):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agreements.common.audit import audit_record
-from agreements.common.errors import PermissionDeniedError, ServiceError
+from agreements.common.errors import InvalidDataError, PermissionDeniedError, ServiceError
 from agreements.common.roles import Role, has_role
 from agreements.models import (
     Action,
@@ -31,6 +31,8 @@ DEFAULT_PLAN_PATH = Path(__file__).resolve().parent / "data" / "plan_2022_2023.y
 # Who may record an indicator actual: the office that runs the plan.
 ACTUAL_RECORDER_ROLES = (Role.DRAFTER, Role.DIRECTOR, Role.ADMIN)
 RECORDING_REFUSED = gettext_lazy("Non hai i permessi per registrare i valori degli indicatori.")
+CORRECTION_REASON_REQUIRED = gettext_lazy(
+    "Indicare il motivo: correggere un valore calcolato dal registro richiede una motivazione.")
 
 ACTION_CSV_COLUMNS = [
     "objective", "title", "timing", "sectors", "stakeholders", "output", "office_activities", "spillover",
@@ -225,12 +227,17 @@ def validate_indicator_actual(*, plan: Plan, year, value) -> None:
 @transaction.atomic
 def indicator_actual_record(*, indicator: Indicator, year: int, value: int, actor,
                             reason: str = "") -> IndicatorActual:
-    """Record the value an indicator reached in a year: the value of a manual indicator, or a correction of the
-    value computed from the activity register (shown as such, with who entered it, when and why)."""
+    """Record the value an indicator reached in a year: the value of a manual indicator (reason optional), or a
+    correction of the value computed from the activity register (shown as such, with who entered it, when and
+    why: the reason is required)."""
     if not has_role(actor, *ACTUAL_RECORDER_ROLES):
         raise PermissionDeniedError(RECORDING_REFUSED)
     indicator = Indicator.objects.select_for_update().select_related("plan").get(pk=indicator.pk)
     validate_indicator_actual(plan=indicator.plan, year=year, value=value)
+    reason = (reason or "").strip()
+    if indicator.measure != IndicatorMeasure.MANUAL and not reason:
+        # A correction overrides what the register says: whoever reads the page must learn why.
+        raise InvalidDataError.for_field("reason", CORRECTION_REASON_REQUIRED)
     actual = IndicatorActual.objects.filter(indicator=indicator, year=year).first()
     previous = actual.value if actual else None
     if actual is None:

@@ -12,14 +12,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from agreements.common.errors import PermissionDeniedError, ServiceError
+from agreements.common.errors import InvalidDataError, PermissionDeniedError, ServiceError
 from agreements.common.guards import require_page_role
 from agreements.common.roles import has_role
-from agreements.models import Indicator
+from agreements.models import Indicator, IndicatorMeasure
 from agreements.plan.indicators import indicator_values
 from agreements.plan.report import plan_report_docx, plan_report_pdf
 from agreements.plan.selectors import plan_action_counts, plan_by_code, plan_overview, plans
-from agreements.plan.services import ACTUAL_RECORDER_ROLES, RECORDING_REFUSED, indicator_actual_record
+from agreements.plan.services import (
+    ACTUAL_RECORDER_ROLES,
+    CORRECTION_REASON_REQUIRED,
+    RECORDING_REFUSED,
+    indicator_actual_record,
+)
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PLAN_PARAM = "piano"  # ?piano=<code> picks the plan; without it, the plan in force
@@ -32,7 +37,7 @@ class ActualForm(forms.Form):
     )
     year = forms.TypedChoiceField(label=gettext_lazy("Anno"), coerce=int, choices=[])
     value = forms.IntegerField(label=gettext_lazy("Valore rilevato"), min_value=0, max_value=10_000_000)
-    reason = forms.CharField(label=gettext_lazy("Motivo (per la correzione di un valore calcolato)"),
+    reason = forms.CharField(label=gettext_lazy("Motivo (obbligatorio per la correzione di un valore calcolato)"),
                              required=False, max_length=500)
 
     def __init__(self, *args, plan, **kwargs):
@@ -41,6 +46,13 @@ class ActualForm(forms.Form):
         self.fields["indicator"].queryset = Indicator.objects.filter(plan=plan).order_by("number")
         self.fields["indicator"].label_from_instance = lambda i: f"{i.number}. {i.name}"
         self.fields["year"].choices = [(year, str(year)) for year in plan.years] if plan else []
+
+    def clean(self):
+        cleaned = super().clean()
+        indicator = cleaned.get("indicator")
+        if indicator and indicator.measure != IndicatorMeasure.MANUAL and not cleaned.get("reason"):
+            self.add_error("reason", CORRECTION_REASON_REQUIRED)
+        return cleaned
 
 
 # Length in SVG units of the longest bar of a chart (templates/plan/monitoring.html draws the rest around it).
@@ -124,6 +136,9 @@ def actual_record(request):
             )
         except PermissionDeniedError as error:
             raise PermissionDenied(str(error)) from error
+        except InvalidDataError as error:
+            for field, reasons in error.errors.items():
+                form.add_error(field if field in form.fields else None, reasons)
         except ServiceError as error:
             form.add_error(None, str(error))
         else:

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from agreements.common.plan_actions import PlanActionChoiceField
 from agreements.models import Action, Agreement, AgreementKind, Sector, Status
 from agreements.records.selectors import register_countries, search_agreements
 
@@ -22,6 +23,10 @@ class StableOrderingFilter(df.OrderingFilter):
         return qs.order_by(*qs.query.order_by, "-id") if value else qs
 
 
+class PlanActionFilter(df.ModelChoiceFilter):
+    field_class = PlanActionChoiceField
+
+
 class RegisterFilter(df.FilterSet):
     q = df.CharFilter(
         label=_("Cerca"), method="filter_search", help_text=_("Codice, titolo, controparte o Paese")
@@ -35,8 +40,8 @@ class RegisterFilter(df.FilterSet):
         label=_("DG coinvolta"), queryset=Sector.objects.filter(is_dg=True).only("id", "name"),
         method="filter_dg", empty_label=_("Tutte le DG"),
     )
-    plan_action = df.ModelChoiceFilter(
-        label=_("Azione del piano"), queryset=Action.objects.only("id", "number", "short_title"),
+    plan_action = PlanActionFilter(
+        label=_("Azione del piano"), queryset=Action.objects.all(),
         method="filter_plan_action", empty_label=_("Tutte le azioni"),
     )
     expiring_before = df.DateFilter(

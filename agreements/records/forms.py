@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from agreements.common.languages import country_choices, is_language, language_name
+from agreements.common.plan_actions import PlanActionsChoiceField
 from agreements.common.roles import Role
 from agreements.models import Action, AgreementKind, Counterpart, CounterpartType, RenewalClause, Sector, Signatory
 from agreements.records.services import Closure
@@ -66,8 +67,8 @@ class RecordFieldsForm(forms.Form):
         label=_("DG da consultare"), queryset=Sector.objects.filter(is_dg=True).order_by("name"), required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    plan_actions = forms.ModelMultipleChoiceField(
-        label=_("Azioni del piano"), queryset=Action.objects.order_by("number"), required=False,
+    plan_actions = PlanActionsChoiceField(
+        label=_("Azioni del piano"), queryset=Action.objects.all(), required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     languages = LanguageListField(label=_("Lingue del testo"), initial="it")

@@ -17,6 +17,7 @@ from agreements.common import dates, tasks
 from agreements.common.access import agreement_for, visible_agreements
 from agreements.common.errors import InvalidDataError
 from agreements.common.languages import language_name
+from agreements.common.plan_actions import ActionLookup
 from agreements.common.roles import Role, has_role, sees_everything, user_dg_id
 from agreements.common.rules import Rule, rule_for
 from agreements.common.statuses import ENDED_STATUSES, FINAL_STATUSES, OPEN_STATUSES, STOPPED_STATUSES
@@ -24,7 +25,6 @@ from agreements.common.tasks import OpenTask
 from agreements.documents.selectors import WRITER_ROLES, versions_for
 from agreements.history import selectors as history
 from agreements.models import (
-    Action,
     Agreement,
     AuditEvent,
     Counterpart,
@@ -41,7 +41,8 @@ from agreements.reminders.selectors import agreement_reminders
 
 
 def proposal_references(fields: dict) -> dict:
-    """A proposal's fields as the API names them (counterpart by name, DGs by code, plan actions by number,
+    """A proposal's fields as the API names them (counterpart by name, DGs by code, plan actions as
+    "<plan code>/<number>" or by number alone where one plan only has it,
     director by user name) resolved to records; a name that matches nothing is an error naming the field."""
     fields = dict(fields)
     payload = SimpleNamespace(**fields)
@@ -53,11 +54,9 @@ def proposal_references(fields: dict) -> dict:
     if unknown:
         raise InvalidDataError.for_field("dgs", _("DG sconosciute: %s") % ", ".join(unknown))
     fields["dgs"] = dgs
-    actions = list(Action.objects.filter(number__in=payload.plan_actions))
-    missing = sorted(set(payload.plan_actions) - {a.number for a in actions})
-    if missing:
-        raise InvalidDataError.for_field(
-            "plan_actions", _("Azioni del piano inesistenti: %s") % ", ".join(map(str, missing)))
+    actions, problems = ActionLookup().resolve_all(payload.plan_actions)
+    if problems:
+        raise InvalidDataError.for_field("plan_actions", "; ".join(problems))
     fields["plan_actions"] = actions
     if payload.director:
         director = get_user_model().objects.filter(username=payload.director, is_active=True).first()
@@ -478,7 +477,7 @@ def agreement_page(user, reference: str) -> dict:
         "workflow_links": task_directory.process_links(agreement),
         "opinions": opinions,
         "dgs": list(agreement.dgs.all()),
-        "plan_actions": list(agreement.plan_actions.all()),
+        "plan_actions": list(agreement.plan_actions.select_related("plan")),
         "activities": activities_of_agreement(user, agreement),
         "other_counterparts": list(agreement.other_counterparts.all()),
         "region_signatories": [s for s in signatories if s.side == Signatory.Side.REGION],

@@ -16,8 +16,9 @@ from agreements.common import dates
 from agreements.common.audit import audit_record
 from agreements.common.errors import ServiceError
 from agreements.common.guards import require_role
+from agreements.common.plan_actions import ActionLookup
 from agreements.common.roles import Role
-from agreements.models import Action, Agreement, Counterpart, ReferenceCounter, Sector
+from agreements.models import Agreement, Counterpart, ReferenceCounter, Sector
 from agreements.models.agreement import REFERENCE_PREFIX, AgreementKind, Status
 from agreements.records.services import IMPORTABLE_STATUSES
 
@@ -126,14 +127,7 @@ class _Lookups:
         for dg in Sector.objects.filter(is_dg=True):
             self.dgs[dg.name.casefold()] = dg
             self.dgs[dg.code.casefold()] = dg
-        self.actions_by_number = {a.number: a for a in Action.objects.all()}
-        self.actions_by_title = {a.short_title.casefold(): a for a in self.actions_by_number.values()}
-
-    def action(self, text: str):
-        match = re.match(r"^(\d+)\b", text)
-        if match:
-            return self.actions_by_number.get(int(match[1]))
-        return self.actions_by_title.get(text.casefold())
+        self.actions = ActionLookup(titles=True)
 
 
 # --- checking ---------------------------------------------------------------------------------------------------
@@ -201,11 +195,10 @@ def _check_row(number: int, row: dict, lookups: _Lookups, existing: dict, in_fil
             error("dgs", _("DG sconosciute: %s") % ", ".join(unknown))
         values["dgs"] = sorted({lookups.dgs[n.casefold()].pk for n in _parts(row.get("dgs")) if n not in unknown})
     if "plan_actions" in row:
-        found = {text: lookups.action(text) for text in _parts(row.get("plan_actions"))}
-        unknown = [text for text, action in found.items() if action is None]
-        if unknown:
-            error("plan_actions", _("azioni del piano sconosciute: %s") % ", ".join(unknown))
-        values["plan_actions"] = sorted({action.pk for action in found.values() if action})
+        actions, problems = lookups.actions.resolve_all(_parts(row.get("plan_actions")))
+        if problems:
+            error("plan_actions", "; ".join(problems))
+        values["plan_actions"] = sorted(action.pk for action in actions)
     if "renews" in row:
         renews = _text(row.get("renews"))
         if renews and renews not in existing and renews not in in_file:

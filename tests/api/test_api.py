@@ -125,7 +125,7 @@ def test_list_holds_what_the_user_may_see(client, drafter, plan_referent_agri, r
     assert [a["reference"] for a in office["items"]] == ["INT-2022-001", "INT-2022-002", "INT-2022-003"]
     aquitaine = office["items"][0]
     assert aquitaine["status"] == "in_force" and aquitaine["status_label"] == "In vigore"
-    assert aquitaine["dgs"] == ["dg-agri", "dg-crli"] and aquitaine["plan_actions"] == [1]
+    assert aquitaine["dgs"] == ["dg-agri", "dg-crli"] and aquitaine["plan_actions"] == ["2022-2023/1"]
     assert (aquitaine["signed_on"], aquitaine["end_date"]) == ("2022-04-20", "2025-04-27")
     referent_list = Api(client, plan_referent_agri).get("/agreements").json()
     assert referent_list["count"] == 1 and [a["reference"] for a in referent_list["items"]] == ["INT-2022-001"]
@@ -164,7 +164,8 @@ def test_referent_gets_404_for_another_dgs_agreement(client, plan_referent_agri,
 
 
 def test_plan_and_indicators(client, drafter, plan_referent_agri, register_agreements):
-    indicator_actual_record(indicator=Indicator.objects.get(number=2), year=2022, value=9, actor=drafter)
+    indicator_actual_record(indicator=Indicator.objects.get(number=2), year=2022, value=9, actor=drafter,
+                            reason="Incontri non registrati")
     plan = Api(client, plan_referent_agri).get("/plan").json()
     assert len(plan["objectives"]) == 6 and len(plan["actions"]) == 16 and len(plan["indicators"]) == 8
     linked = {a["number"]: [x["reference"] for x in a["agreements"]] for a in plan["actions"]}
@@ -194,7 +195,7 @@ def test_drafter_starts_a_proposal_and_its_procedure(client, drafter, director, 
     agreement = Agreement.objects.get(reference=body["reference"])
     assert (agreement.title, agreement.drafted_by, agreement.director) == ("Intesa con il Québec", drafter, director)
     assert sorted(agreement.dgs.values_list("code", flat=True)) == ["dg-agri", "dg-crli"]
-    assert body["status"] == Status.NEGOTIATION and body["plan_actions"] == [8]
+    assert body["status"] == Status.NEGOTIATION and body["plan_actions"] == ["2022-2023/8"]
     # Statuto art. 13 c. 2: the procedure opens with the informativa to the Assembly, the secretariat's task.
     assert [(t["step"], t["may_complete"]) for t in body["open_tasks"]] == [("inform_assembly_start", False)]
     assert body["open_tasks"][0]["fields"] == ["date", "protocol"]

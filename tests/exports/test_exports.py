@@ -70,7 +70,7 @@ def test_register_csv_has_the_register_columns_and_rows(client, drafter, registe
     assert aquitaine["Controparte"] == "Nouvelle-Aquitaine" and aquitaine["Paese"] == "Francia"
     assert (aquitaine["Data di firma"], aquitaine["Entrata in vigore"], aquitaine["Scadenza"]) == (
         "2022-04-20", "2022-04-27", "2025-04-27")
-    assert aquitaine["DG coinvolte"] == "DG AGRI; DG CRLI" and aquitaine["Azioni del piano"] == "1"
+    assert aquitaine["DG coinvolte"] == "DG AGRI; DG CRLI" and aquitaine["Azioni del piano"] == "2022-2023/1"
     assert (aquitaine["Numero DGR"], aquitaine["Data DGR"]) == ("512/2022", "2022-03-28")
     assert by_ref["INT-2025-001"]["Rinnova"] == "INT-2022-001"
     assert by_ref["INT-2022-003"]["Stato"] == "Consultazione DG" and by_ref["INT-2022-003"]["Scadenza"] == ""
@@ -322,7 +322,7 @@ def test_register_xlsx_has_typed_cells_a_bold_frozen_filtered_header_and_widths(
     # dates are date cells shown as the office writes them, not text
     assert aquitaine["Data di firma"] == datetime.datetime(2022, 4, 20)
     assert sheet.cell(row=2, column=7).number_format == "DD/MM/YYYY" and sheet.cell(row=2, column=7).is_date
-    assert aquitaine["Azioni del piano"].startswith("1. ")  # the action by its title, not a bare number
+    assert aquitaine["Azioni del piano"].startswith("2022-2023/1. ")  # the action by its title, not a bare number
     assert rows[3][8] is None  # no end date: an empty cell, not ""
     assert sheet.column_dimensions["B"].width > sheet.column_dimensions["A"].width >= 12
 
@@ -340,10 +340,10 @@ def test_register_csv_for_excel_has_bom_semicolons_italian_dates_and_action_titl
     aquitaine = dict(zip(REGISTER_HEADERS, rows[1], strict=True))
     assert (aquitaine["Data di firma"], aquitaine["Scadenza"], aquitaine["Data DGR"]) == (
         "20/04/2022", "27/04/2025", "28/03/2022")
-    assert aquitaine["Azioni del piano"] == f"1. {plan['actions'][1].short_title}"
+    assert aquitaine["Azioni del piano"] == f"2022-2023/1. {plan['actions'][1].short_title}"
     # the plain CSV for programs stays RFC 4180 with ISO dates
     plain = read_csv(client.get(reverse("exports:register", args=["csv"]) + "?ordering=reference"))
-    assert plain[1][6] == "2022-04-20" and plain[1][11] == "1"
+    assert plain[1][6] == "2022-04-20" and plain[1][11] == "2022-2023/1"
 
 
 def test_excel_csv_writes_decimal_commas():

@@ -10,9 +10,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.activities.services import activity_create, stakeholder_create
-from agreements.models import Activity, ActivityKind, CounterpartType, Indicator, Stakeholder, StakeholderType
+from agreements.common.errors import InvalidDataError
+from agreements.models import (
+    Activity,
+    ActivityKind,
+    AuditEvent,
+    CounterpartType,
+    Indicator,
+    IndicatorActual,
+    Stakeholder,
+    StakeholderType,
+)
 from agreements.plan.indicators import indicator_values
 from agreements.plan.selectors import plan_by_code, plan_overview
+from agreements.plan.services import indicator_actual_record
 from tests.support.factories import CounterpartFactory
 
 PAGE = "/piano/"
@@ -100,6 +111,40 @@ def test_computed_indicators_equal_the_hand_counted_values_with_every_breakdown(
     assert v[7][2022]["computed"] is None and v[7][2022]["value"] is None
 
 
+# Every breakdown of every computed indicator, both years, counted by hand from the register above: indicator ->
+# year -> {breakdown: {key: value}}. Counterpart types: Nouvelle-Aquitaine a region, Pennsylvania and Québec
+# federated states; the note on Québec names no counterpart, so it has a country and no counterpart type.
+EVERY_BREAKDOWN = {
+    1: {2022: {"paese": {"FR": 2, "US": 1}, "tipologia": {"region": 2, "federated_state": 1}},
+        2023: {"paese": {"CA": 1, "US": 1}, "tipologia": {"federated_state": 2}}},
+    2: {2022: {"paese": {"US": 1}, "tipologia": {"federated_state": 1}},
+        2023: {"paese": {}, "tipologia": {}}},
+    3: {2022: {"paese": {"FR": 1}, "tipologia": {"region": 1}},
+        2023: {"paese": {"CA": 1, "US": 1}, "tipologia": {"federated_state": 2}}},
+    4: {2022: {"paese": {}, "tipologia": {}}, 2023: {"paese": {}, "tipologia": {}}},
+    5: {2022: {"paese": {}, "tipologia": {}},
+        2023: {"paese": {"CA": 1}, "tipologia": {}}},
+    6: {2022: {"appartenenza": {"interno": 1, "esterno": 2},
+               "tipologia": {"university": 1, "regional_office": 1, "trade_body": 1}},
+        2023: {"appartenenza": {"esterno": 1}, "tipologia": {"local_authority": 1}}},
+    7: {2022: {}, 2023: {}},  # page views: recorded by hand, nothing to break down
+    8: {2022: {"paese": {"FR": 90}}, 2023: {"paese": {"CA": 200, "US": 50}}},
+}
+
+
+def test_every_breakdown_of_every_indicator_equals_the_hand_count(drafter, register):
+    v = values_for(drafter)
+    found = {number: {year: {b["name"]: {r["key"]: r["value"] for r in b["rows"]} for b in value["breakdowns"]}
+                      for year, value in years.items()}
+             for number, years in v.items()}
+    assert found == EVERY_BREAKDOWN
+    # and each country row adds up to the indicator's computed value (every activity has a country)
+    for number, years in EVERY_BREAKDOWN.items():
+        for year, breakdowns in years.items():
+            if "paese" in breakdowns:
+                assert sum(breakdowns["paese"].values()) == v[number][year]["computed"], (number, year)
+
+
 def test_new_stakeholders_of_2023_exclude_those_first_involved_in_2022(drafter, register):
     unibo = Stakeholder.objects.get(name="Università di Bologna")
     assert unibo.first_involved_on == D(2022, 3, 1)  # its 2023 activity does not make it new again
@@ -158,6 +203,35 @@ def test_correction_and_manual_values_are_recorded_with_who_and_shown_as_such(cl
 
     event = AuditEvent.objects.filter(action="indicator_actual_record").order_by("id").first()
     assert event.detail["correction"] is True and event.detail["reason"] == "Delegazione di aprile non registrata"
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_correction_without_its_reason_is_refused_on_the_field_and_nothing_written(client, drafter, register,
+                                                                                    reason):
+    delegations = Indicator.objects.get(plan__code="2022-2023", number=1)  # computed from the register: 3 in 2022
+    pages = Indicator.objects.get(plan__code="2022-2023", number=7)  # recorded by hand
+    events = AuditEvent.objects.count()
+    # the service refuses a correction with an empty (or blank) reason, naming the field
+    with pytest.raises(InvalidDataError) as refused:
+        indicator_actual_record(indicator=delegations, year=2022, value=4, actor=drafter, reason=reason)
+    assert list(refused.value.errors) == ["reason"]
+    # and the form says it under the reason, keeping what was typed
+    client.force_login(drafter)
+    response = client.post(reverse("plan:actual_record"),
+                           {"indicator": delegations.pk, "year": "2022", "value": "4", "reason": reason})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'class="errorlist" id="id_reason_error"' in html and "richiede una motivazione" in html
+    assert re.search(r'<input[^>]*name="reason"[^>]*aria-describedby="[^"]*id_reason_error"', html)
+    # nothing was written: no value, no audit event; the page still shows the computed 3
+    assert not IndicatorActual.objects.exists() and AuditEvent.objects.count() == events
+    # a hand-recorded indicator (page views) needs no reason
+    indicator_actual_record(indicator=pages, year=2022, value=5100, actor=drafter, reason=reason)
+    assert IndicatorActual.objects.get().indicator == pages
+    # with the reason, the correction is recorded and the reason audited
+    indicator_actual_record(indicator=delegations, year=2022, value=4, actor=drafter, reason=" Una in più ")
+    assert IndicatorActual.objects.get(indicator=delegations).reason == "Una in più"
+    assert AuditEvent.objects.filter(action="indicator_actual_record").latest("id").detail["reason"] == "Una in più"
 
 
 def _bulk_activities(n, plan, dg, counterpart, stakeholder_prefix):

@@ -65,7 +65,7 @@ def test_recorded_actuals_appear_in_the_export(drafter):
 
     call_command("load_plan", stdout=io.StringIO())
     indicator = Indicator.objects.get(name="n. eventi realizzati")
-    indicator_actual_record(indicator=indicator, year=2022, value=3, actor=drafter)
+    indicator_actual_record(indicator=indicator, year=2022, value=3, actor=drafter, reason="Eventi del 2022")
     exported = {i["name"]: i for i in json.loads(export("json"))["indicators"]}
     assert exported["n. eventi realizzati"]["actual_2022"] == 3
     assert exported["n. eventi realizzati"]["actual_2023"] is None

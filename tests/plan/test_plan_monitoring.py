@@ -92,7 +92,8 @@ def test_drafter_records_an_actual_through_the_form_with_one_audit_event(client,
     client.force_login(drafter)
     delegations = Indicator.objects.get(number=1)  # target 2022: 12
     before = AuditEvent.objects.count()
-    response = client.post(reverse("plan:actual_record"), {"indicator": delegations.pk, "year": "2022", "value": "10"})
+    response = client.post(reverse("plan:actual_record"), {"indicator": delegations.pk, "year": "2022", "value": "10",
+                                                                "reason": "Delegazioni non ancora registrate"})
     assert response.status_code == 302
     assert response["Location"].endswith("?piano=2022-2023#indicatore-1")
     actual = IndicatorActual.objects.get(indicator=delegations, year=2022)
@@ -106,7 +107,8 @@ def test_drafter_records_an_actual_through_the_form_with_one_audit_event(client,
     article = re.search(r'<article id="indicatore-1".*?</article>', html, re.S).group(0)
     assert "10 · 83% · sotto target" in article
     # a correction replaces the value and is audited with the previous one
-    client.post(reverse("plan:actual_record"), {"indicator": delegations.pk, "year": "2022", "value": "13"})
+    client.post(reverse("plan:actual_record"), {"indicator": delegations.pk, "year": "2022", "value": "13",
+                                                "reason": "Tre delegazioni in più"})
     assert IndicatorActual.objects.get(indicator=delegations, year=2022).value == 13
     assert AuditEvent.objects.filter(action="indicator_actual_record").latest("id").detail["previous_value"] == 10
 
@@ -153,7 +155,8 @@ def test_chart_is_readable_without_colour(client, drafter, plan):
     # given an actual above the 2023 target of indicator 3 (target 3)
     from agreements.plan.services import indicator_actual_record
 
-    indicator_actual_record(indicator=Indicator.objects.get(number=3), year=2023, value=4, actor=drafter)
+    indicator_actual_record(indicator=Indicator.objects.get(number=3), year=2023, value=4, actor=drafter,
+                            reason="Eventi non registrati")
     client.force_login(drafter)
     html = client.get(PAGE).content.decode()
     article = re.search(r'<article id="indicatore-3".*?</article>', html, re.S).group(0)

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from docx import Document
 
 from tests.plan.test_computed_indicators import register, values_for  # noqa: F401 (the fixture)
+from tests.support.documents import libreoffice_texts
 
 PAGE = "/piano/"
 pytestmark = pytest.mark.usefixtures("register")
@@ -71,6 +72,43 @@ def test_report_numbers_equal_the_page_with_charts_criteria_and_lists(client, dr
     titles = [r.cells[2].text for r in activities.rows[1:]]
     assert sorted(titles) == sorted(["Nota sul Québec", "Delegazione Québec", "Delegazione PA 2023",
                                      "Evento Québec", "Evento PA"])
+
+
+HEADER = ["Anno", "Target", "Calcolato dal registro", "Valore", "Scarto", "Nota"]
+
+
+def libreoffice_tables(text: str) -> list[dict]:
+    """The indicator tables as LibreOffice reads the .docx (its text export puts each cell on its own line):
+    [{year: [target, computed, value, gap]}] in the order of the report."""
+    lines = [line.strip() for line in text.splitlines()]
+    tables = []
+    for start in (i for i in range(len(lines)) if lines[i:i + len(HEADER)] == HEADER):
+        rows, at = {}, start + len(HEADER)
+        while at < len(lines) and re.fullmatch(r"20\d\d", lines[at]):
+            rows[int(lines[at])] = lines[at + 1:at + 5]
+            at += len(HEADER)
+        tables.append(rows)
+    return tables
+
+
+def test_report_opens_in_libreoffice_with_the_pages_numbers(client, drafter, plan_referent_agri):
+    # given the report of each user (the office sees all, the DG AGRI referent their DG's)
+    files = {user.username: report(client, user).content for user in (drafter, plan_referent_agri)}
+    # when LibreOffice reads them back
+    texts = libreoffice_texts(files)
+    # then every indicator table holds the page's target, computed value, value and gap for both years
+    for user in (drafter, plan_referent_agri):
+        page = values_for(user)
+        tables = libreoffice_tables(texts[user.username])
+        assert len(tables) == 8, texts[user.username][:2000]
+        for number, rows in enumerate(tables, start=1):
+            assert sorted(rows) == [2022, 2023]
+            for year, cells in rows.items():
+                row = page[number][year]
+                assert cells == ["—" if row[key] is None else str(row[key])
+                                 for key in ("target", "computed", "value", "gap")], (user, number, year)
+    assert libreoffice_tables(texts[drafter.username])[0][2023] == ["15", "2", "2", "-13"]
+    assert libreoffice_tables(texts[plan_referent_agri.username])[0][2022] == ["12", "2", "2", "-10"]
 
 
 def test_referent_report_holds_only_what_involves_their_dg(client, plan_referent_agri):

@@ -59,7 +59,7 @@ BAD = {  # row index (0-based) -> (column, wrong value, the reason's words)
     10: ("Controparte", "Atlantide", "controparte sconosciuta"),
     50: ("Data di firma", "31/02/2019", "data non valida"),
     90: ("DG coinvolte", "DG MARE", "DG sconosciute: DG MARE"),
-    130: ("Azioni del piano", "99", "azioni del piano sconosciute: 99"),
+    130: ("Azioni del piano", "99", "azione del piano sconosciuta: «99»"),
     170: ("Tipo", "Trattato", "tipo sconosciuto"),
     210: ("Titolo", "", "titolo mancante"),
     250: ("Codice", "INT-2019-001", "codice ripetuto: già alla riga 2"),
