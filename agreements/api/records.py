@@ -8,6 +8,7 @@ from ninja import Field, Path, Query, Router, Schema
 
 from agreements.common import tasks
 from agreements.common.access import agreement_for
+from agreements.common.labels import choice_label
 from agreements.exports.tables import register_filtered
 from agreements.models import Agreement, AgreementKind, Counterpart, Status
 
@@ -46,11 +47,11 @@ class AgreementOut(Schema):
 
     @staticmethod
     def resolve_kind_label(obj):
-        return obj.get_kind_display()
+        return choice_label(AgreementKind, obj.kind)
 
     @staticmethod
     def resolve_status_label(obj):
-        return obj.get_status_display()
+        return choice_label(Status, obj.status)
 
     @staticmethod
     def resolve_counterpart(obj):
