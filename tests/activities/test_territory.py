@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agreements.activities.services import activity_create, stakeholder_create
 from agreements.activities.selectors import TERRITORY_AGREEMENTS
+from agreements.activities.services import activity_create, stakeholder_create
 from agreements.models import Activity, ActivityKind, Agreement, AgreementKind, StakeholderType, Status
 from tests.support.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory
 
