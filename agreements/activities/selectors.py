@@ -146,6 +146,9 @@ def stakeholder_rows(user, params=None) -> QuerySet[Stakeholder]:
 
 # --- territory page -----------------------------------------------------------------------------------------
 
+TERRITORY_AGREEMENTS = 50  # agreements listed on a territory page; the register lists them all
+
+
 def territory(user, *, country_code: str | None = None, counterpart=None) -> dict:
     """Everything the territory page of a country (ISO 3166 code) or of a counterpart shows, within what `user`
     may see, in a fixed number of queries whatever the number of agreements and activities: the agreements with
@@ -156,7 +159,11 @@ def territory(user, *, country_code: str | None = None, counterpart=None) -> dic
     agreements_qs = visible_agreements(user)
     activities_qs = visible_activities(user)
     if counterpart is not None:
-        agreements_qs = agreements_qs.filter(Q(counterpart=counterpart) | Q(other_counterparts=counterpart))
+        # An IN over the through table rather than a join: no duplicate rows, no scan of the join.
+        agreements_qs = agreements_qs.filter(
+            Q(counterpart=counterpart)
+            | Q(pk__in=Agreement.other_counterparts.through.objects.filter(counterpart=counterpart)
+                .values("agreement_id")))
         activities_qs = activities_qs.filter(
             pk__in=Activity.counterparts.through.objects.filter(counterpart=counterpart).values("activity_id"))
         register_filter = {"controparte": counterpart.pk}
@@ -166,11 +173,16 @@ def territory(user, *, country_code: str | None = None, counterpart=None) -> dic
         register_filter = {"paese": country_code}
     agreement_ids = agreements_qs.values("pk")
     activity_ids = activities_qs.values("pk")
+    # The first agreements only, with the totals counted in SQL: a country can hold thousands of agreements, and
+    # the page links to the register for the rest.
     agreements = list(
         Agreement.objects.filter(pk__in=agreement_ids).select_related("counterpart")
-        .only("pk", "reference", "title", "status", "end_date", "entry_into_force", "counterpart__name")
-        .order_by("-entry_into_force", "reference")
+        .only("pk", "reference", "title", "status", "end_date", "entry_into_force", "counterpart__name",
+              "counterpart__country")
+        .order_by("-entry_into_force", "reference")[:TERRITORY_AGREEMENTS]
     )
+    totals = Agreement.objects.filter(pk__in=agreement_ids).aggregate(
+        agreements=Count("pk"), in_force=Count("pk", filter=Q(status=Status.IN_FORCE)))
     per_year = list(
         Activity.objects.filter(pk__in=activity_ids).annotate(year=ExtractYear("starts_on"))
         .values("year", "kind").annotate(n=Count("pk")).order_by("year", "kind")
@@ -186,24 +198,33 @@ def territory(user, *, country_code: str | None = None, counterpart=None) -> dic
         Stakeholder.objects.filter(activities__in=activity_ids)
         .annotate(n=Count("activities", distinct=True)).order_by("-n", "name")
     )
-    dgs = list(
-        Sector.objects.filter(Q(activities__in=activity_ids) | Q(agreements__in=agreement_ids))
-        .annotate(n_activities=Count("activities", filter=Q(activities__in=activity_ids), distinct=True),
-                  n_agreements=Count("agreements", filter=Q(agreements__in=agreement_ids), distinct=True))
-        .order_by("name")
-    )
+    # Counted per sector on each through table apart, rather than over a join of both (its rows multiply).
+    per_dg = {}
+    for key, through, column, ids in (("n_agreements", Agreement.dgs.through, "agreement_id", agreement_ids),
+                                      ("n_activities", Activity.dgs.through, "activity_id", activity_ids)):
+        for row in (through.objects.filter(**{f"{column}__in": ids}).values("sector_id")
+                    .annotate(n=Count(column, distinct=True)).order_by()):
+            per_dg.setdefault(row["sector_id"], {"n_agreements": 0, "n_activities": 0})[key] = row["n"]
+    dgs = list(Sector.objects.filter(pk__in=per_dg).order_by("name"))
+    for dg in dgs:
+        dg.n_agreements, dg.n_activities = per_dg[dg.pk]["n_agreements"], per_dg[dg.pk]["n_activities"]
     spillover = list(
         Activity.objects.filter(pk__in=activity_ids)
         .exclude(follow_up_projects="", funding_applications="")
         .only("pk", "title", "starts_on", "follow_up_projects", "funding_applications").order_by("starts_on")
     )
     actions = list(
-        Action.objects.filter(Q(activities__in=activity_ids) | Q(agreements__in=agreement_ids))
-        .select_related("plan").distinct().order_by("plan__start_year", "number")
+        Action.objects.filter(
+            Q(pk__in=Activity.plan_actions.through.objects.filter(activity_id__in=activity_ids).values("action_id"))
+            | Q(pk__in=Agreement.plan_actions.through.objects.filter(agreement_id__in=agreement_ids)
+                .values("action_id")))
+        .select_related("plan").order_by("plan__start_year", "number")
     )
     total_activities = sum(row["total"] for row in timeline)
     return {
         "agreements": agreements,
+        "agreements_total": totals["agreements"],
+        "agreements_more": max(0, totals["agreements"] - len(agreements)),
         "timeline": timeline,
         "stakeholders": stakeholders,
         "dgs": dgs,
@@ -211,8 +232,7 @@ def territory(user, *, country_code: str | None = None, counterpart=None) -> dic
         "register_filter": register_filter,
         "criteria": {
             "continuity": {"years": [row["year"] for row in timeline], "activities": total_activities,
-                           "agreements": len(agreements),
-                           "in_force": sum(1 for a in agreements if a.status == Status.IN_FORCE)},
+                           "agreements": totals["agreements"], "in_force": totals["in_force"]},
             "coverage": {"actions": actions, "dgs": len(dgs)},
             "participation": {"stakeholders": len(stakeholders),
                               "internal": sum(1 for s in stakeholders if s.internal),

@@ -10,6 +10,7 @@ from ninja import Field, Path, Query, Router, Schema
 from agreements.common import tasks
 from agreements.common.access import agreement_for
 from agreements.common.errors import InvalidDataError
+from agreements.common.labels import choice_label
 from agreements.common.plan_actions import ActionLookup, action_reference
 from agreements.exports.tables import register_filtered
 from agreements.models import Action, Agreement, AgreementKind, Counterpart, Status
@@ -49,11 +50,11 @@ class AgreementOut(Schema):
 
     @staticmethod
     def resolve_kind_label(obj):
-        return obj.get_kind_display()
+        return choice_label(AgreementKind, obj.kind)
 
     @staticmethod
     def resolve_status_label(obj):
-        return obj.get_status_display()
+        return choice_label(Status, obj.status)
 
     @staticmethod
     def resolve_counterpart(obj):

@@ -10,7 +10,6 @@ and JSON, dd/mm/yyyy in the CSV for Excel, date cells in XLSX and ODS."""
 import csv
 import datetime
 import decimal
-import functools
 import io
 import itertools
 import re
@@ -19,14 +18,15 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.text import format_lazy
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import Table, TableCell, TableColumn, TableRow
 from odf.text import P
 from openpyxl.utils import get_column_letter
 
 from agreements.common.errors import InvalidDataError, ServiceError
+from agreements.common.labels import choice_label
 from agreements.models import Action, Agreement, AgreementKind, Status
 from agreements.models.agreement import RatificationForm
 from agreements.records.filters import RegisterFilter
@@ -81,17 +81,6 @@ def _getter(column: Column, human: bool, office: bool) -> Callable:
     if office and column.office:
         return column.office
     return (column.shown or column.value) if human else column.value
-
-
-@functools.lru_cache(maxsize=64)
-def _choice_labels(choices: type, language: str | None) -> dict:
-    return {value: str(label) for value, label in choices.choices}
-
-
-def choice_label(choices: type, value) -> str:
-    """The label of a choice in the active language, translated once per language and process rather than once per
-    cell (Model.get_FOO_display builds the choices and looks the translation up at every call)."""
-    return _choice_labels(choices, get_language()).get(value, value)
 
 
 def records(columns: list[Column], objects: Iterable) -> list[dict]:

@@ -160,11 +160,13 @@ def plan_actions(agreements: QuerySet, plan: Plan | None = None) -> list:
     return actions
 
 
-def plan_action_counts(user, plan: Plan) -> list:
+def plan_action_counts(user, plan: Plan, actions: list | None = None) -> list:
     """The plan's actions with their sectors, each with `agreement_count` and `activity_count`: the agreements
-    and activities serving it that `user` may see. A fixed number of queries whatever the numbers."""
-    actions = list(Action.objects.filter(plan=plan).order_by("number").prefetch_related(
-        Prefetch("sectors", queryset=Sector.objects.order_by("name"))))
+    and activities serving it that `user` may see. A fixed number of queries whatever the numbers. `actions`:
+    the plan's actions already read with their sectors (plan_overview's), so they are not read twice."""
+    if actions is None:
+        actions = list(Action.objects.filter(plan=plan).order_by("number").prefetch_related(
+            Prefetch("sectors", queryset=Sector.objects.order_by("name"))))
     agreements = dict(
         Agreement.plan_actions.through.objects.filter(agreement__in=visible_agreements(user), action__plan=plan)
         .values("action_id").annotate(n=Count("agreement_id", distinct=True)).values_list("action_id", "n")

@@ -93,7 +93,7 @@ def plan_context(user, plan) -> dict:
     number of agreements and activities serving it (links to the filtered registers, never lists)."""
     overview = plan_overview(plan)
     indicator_values(user, overview["indicators"], overview["years"])
-    overview["actions"] = plan_action_counts(user, plan) if plan else []
+    overview["actions"] = plan_action_counts(user, overview["plan"], overview["actions"]) if plan else []
     overview["charts"] = [indicator_chart(indicator) for indicator in overview["indicators"]]
     overview["plan_years"] = overview["years"]
     overview["plans"] = plans()

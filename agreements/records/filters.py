@@ -3,7 +3,9 @@ selectors.register_agreements, so visibility is applied before any filter."""
 
 import django_filters as df
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.core.validators import RegexValidator
+from django.db.models import Exists, OuterRef, Q
+from django.forms.renderers import Jinja2
 from django.utils.translation import gettext_lazy as _
 
 from agreements.common.plan_actions import PlanActionChoiceField
@@ -27,6 +29,12 @@ class PlanActionFilter(df.ModelChoiceFilter):
     field_class = PlanActionChoiceField
 
 
+class RegisterFilterForm(forms.Form):
+    # Rendered with Django's own Jinja2 form templates: the same markup, without a template include per <option>
+    # and per attribute (the Django-template renderer spent about half of the register page on these fields).
+    default_renderer = Jinja2()  # one instance: its engine and compiled templates are kept
+
+
 class RegisterFilter(df.FilterSet):
     q = df.CharFilter(
         label=_("Cerca"), method="filter_search", help_text=_("Codice, titolo, controparte o Paese")
@@ -44,6 +52,12 @@ class RegisterFilter(df.FilterSet):
         label=_("Azione del piano"), queryset=Action.objects.all(),
         method="filter_plan_action", empty_label=_("Tutte le azioni"),
     )
+    # Set by the links of the territory pages (a country by its ISO code, a counterpart by id), kept as hidden
+    # fields when the form is submitted again.
+    country_code = df.CharFilter(field_name="counterpart__country_code", lookup_expr="iexact", widget=forms.HiddenInput,
+                                 max_length=2, validators=[RegexValidator(r"^[A-Za-z]{2}$")])
+    counterpart = df.NumberFilter(method="filter_counterpart", widget=forms.HiddenInput, min_value=1,
+                                  max_value=2**31 - 1)
     expiring_before = df.DateFilter(
         label=_("In scadenza entro il"), field_name="end_date", lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -75,6 +89,7 @@ class RegisterFilter(df.FilterSet):
     class Meta:
         model = Agreement
         fields = []
+        form = RegisterFilterForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,6 +103,11 @@ class RegisterFilter(df.FilterSet):
     def filter_dg(self, qs, name, value):
         through = Agreement.dgs.through
         return qs.filter(Exists(through.objects.filter(agreement_id=OuterRef("pk"), sector_id=value.pk)))
+
+    def filter_counterpart(self, qs, name, value):
+        through = Agreement.other_counterparts.through
+        return qs.filter(Q(counterpart_id=value)
+                         | Exists(through.objects.filter(agreement_id=OuterRef("pk"), counterpart_id=value)))
 
     def filter_plan_action(self, qs, name, value):
         through = Agreement.plan_actions.through

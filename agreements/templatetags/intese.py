@@ -3,6 +3,7 @@
 from django import template
 
 from agreements.common import roles
+from agreements.common.labels import choice_label
 from agreements.records.selectors import person_name
 
 register = template.Library()
@@ -32,7 +33,15 @@ def euro(amount) -> str:
 
 @register.filter
 def status_label(code: str) -> str:
-    """A phase by its label ("Negoziazione testo"), not its code."""
+    """A phase by its label ("Negoziazione testo"), not its code; resolved once per language, not per row."""
     from agreements.models import Status
 
-    return str(Status(code).label) if code in Status.values else code
+    return choice_label(Status, code)
+
+
+@register.filter
+def kind_label(code: str) -> str:
+    """An agreement's kind by its label, resolved once per language."""
+    from agreements.models import AgreementKind
+
+    return choice_label(AgreementKind, code)

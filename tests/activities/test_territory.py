@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from agreements.activities.selectors import TERRITORY_AGREEMENTS
 from agreements.activities.services import activity_create, stakeholder_create
-from agreements.models import Activity, ActivityKind, Stakeholder, StakeholderType
+from agreements.models import Activity, ActivityKind, Agreement, AgreementKind, Stakeholder, StakeholderType, Status
 from tests.support.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,50 @@ def test_territory_page_queries_stay_constant_from_10_to_5000_activities(client,
     assert many == few
     # the page did see the 5,000 activities (their stakeholders are counted), it did not list them one by one
     assert "Impresa B 1" in html or "500" in html
+
+
+def _bulk_agreements(n, start, counterpart, dg, *, other=None):
+    agreements = Agreement.objects.bulk_create(
+        Agreement(reference=f"TER-{i:06d}", title=f"Accordo {i}", kind=AgreementKind.INTESA,
+                  status=Status.IN_FORCE if i % 2 else Status.NEGOTIATION, counterpart=counterpart)
+        for i in range(start, start + n))
+    Agreement.dgs.through.objects.bulk_create(Agreement.dgs.through(agreement=a, sector=dg) for a in agreements)
+    if other is not None:
+        Agreement.other_counterparts.through.objects.bulk_create(
+            Agreement.other_counterparts.through(agreement=a, counterpart=other) for a in agreements)
+    return agreements
+
+
+@pytest.mark.parametrize("page", ["country", "counterpart"])
+def test_territory_page_lists_the_first_agreements_counts_them_all_and_queries_stay_constant_in_agreements(
+        client, drafter, dg_agri, france, page):
+    # given a country (and a counterpart) with a few agreements
+    client.force_login(drafter)
+    aquitaine = france["aquitaine"]
+    url = (reverse("activities:territory_country", args=["FR"]) if page == "country"
+           else reverse("activities:territory_counterpart", args=[aquitaine.pk]))
+    quebec = CounterpartFactory(name="Québec", country="Canada", country_code="CA")
+    _bulk_agreements(10, 0, aquitaine, dg_agri)
+    _bulk_agreements(5, 100, quebec, dg_agri, other=aquitaine)  # Aquitaine as second counterpart, in Canada
+
+    def get():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response.content.decode(), len(ctx.captured_queries)
+
+    _html, few = get()
+    # when the register grows to thousands of agreements there
+    _bulk_agreements(3000, 1000, aquitaine, dg_agri)
+    html, many = get()
+    # then the page costs the same queries, lists only the first agreements and counts all of them
+    assert many == few
+    # France: 2 + 10 + 3000; Aquitaine: 1 + 10 + 3000 + the 5 in Canada where it is the second counterpart
+    total = 3012 if page == "country" else 3016
+    assert section(html, "accordi").count("<tr><td>") == TERRITORY_AGREEMENTS
+    assert f"{total} accordi (" in html
+    assert f"altri {total - TERRITORY_AGREEMENTS} non elencati qui" in html
+    # and its link opens the register on exactly those agreements
+    link = re.search(r'id="accordi-altri"><a href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    register = client.get(link).content.decode()
+    assert f"{total} accordi</p>" in register

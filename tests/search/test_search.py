@@ -228,3 +228,53 @@ def test_search_reindex_command_rebuilds_the_index(drafter, media_root):
     assert "Indicizzati 1 accordi, 0 attività e 1 documenti." in out.getvalue()
     assert {h.kind for h in selectors.search(drafter, "luppolo")} == {"document"}
     assert [h.agreement for h in selectors.search(drafter, "Baviera")] == [a]
+
+
+def _bulk_indexed(n, start, counterpart, dg):
+    """`n` agreements of `dg` with their record in the search index, as search_index_agreement stores it (rows,
+    then the vectors in SQL), without indexing them one by one."""
+    from django.db import connection
+
+    from agreements.models import Agreement, AgreementKind, Status
+
+    agreements = Agreement.objects.bulk_create(
+        Agreement(reference=f"SRC-{i:06d}", title=f"Intesa agroalimentare numero {i}", kind=AgreementKind.INTESA,
+                  status=Status.IN_FORCE, counterpart=counterpart) for i in range(start, start + n))
+    Agreement.dgs.through.objects.bulk_create(Agreement.dgs.through(agreement=a, sector=dg) for a in agreements)
+    rows = SearchEntry.objects.bulk_create(
+        SearchEntry(agreement=a, kind="agreement", source_id=a.pk, language="it", config="italian", title=a.title,
+                    body=f"{a.reference} filiera agroalimentare") for a in agreements)
+    with connection.cursor() as cursor:
+        cursor.execute(services._SET_VECTORS, [[row.pk for row in rows]])
+
+
+@pytest.mark.parametrize("who", ["drafter", "referent_agri"])
+def test_the_search_page_costs_the_same_queries_with_10_and_3000_matching_agreements(client, request, who, dg_agri,
+                                                                                    dg_crli):
+    # given a few agreements that match, half of them of the referent's DG
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    counterpart = CounterpartFactory(name="Controparte comune")
+    _bulk_indexed(5, 0, counterpart, dg_agri)
+    _bulk_indexed(5, 100, counterpart, dg_crli)
+
+    def queries():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            html = page(client, user, "agroalimentare")
+        assert "search-hit" in html
+        return html, len(ctx.captured_queries)
+
+    html, few = queries()
+    assert html.count("search-hit") == (10 if who == "drafter" else 5)
+    # when thousands more match
+    _bulk_indexed(1500, 1000, counterpart, dg_agri)
+    _bulk_indexed(1500, 5000, counterpart, dg_crli)
+    html, many = queries()
+    # then the page costs the same queries and shows the first page of hits only
+    assert many == few
+    assert html.count("search-hit") == selectors.DEFAULT_LIMIT
+    if who == "referent_agri":
+        assert "SRC-0051" not in html and "SRC-0001" not in html  # DG CRLI's agreements never show
