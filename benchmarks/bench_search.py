@@ -10,9 +10,9 @@ title and counterpart and the same two ts_headline snippets), and nothing else: 
 Before timing, the script checks the page lists exactly the baseline's rows in the same order, and that the page
 costs no more queries than tests/search/test_search.py asserts (the bound is read from that test, so the two
 cannot drift apart). ratio = baseline time / product time (higher is better): what the page adds to the SQL it
-cannot avoid. Two lines: a Gabinetto user (sees all) and a DG referent (sees their DG's). The index is built in
-batches from the product's own text sources and vector SQL (build_index), checked against `search_index_agreement`
-on a sample of agreements.
+cannot avoid. Two lines: a Gabinetto user (sees all) and a DG referent (sees their DG's). The index is built by
+the product's own batched rebuild (`search_reindex_all`), checked against `search_index_agreement` on a sample of
+agreements.
 BENCH_SEARCH_AGREEMENTS sets a smaller register while iterating (the goal is for the full 10,000).
 """
 
@@ -173,36 +173,15 @@ def _loadavg() -> str:
 
 
 def build_index() -> tuple[int, float]:
-    """The index the product would build, in batches: each agreement's texts come from the product's own sources
-    (record and articles: the benchmark has no opinion, remark or document) and the vectors from its own SQL.
-    `search_reindex_all` writes the same rows one agreement per transaction, about 12 agreements a second on the
-    shared machine (850 s for 10,000), too slow to run here each time."""
-    from django.db import connection, transaction
+    """The index as the product builds it: `search_reindex_all`, in batches (the benchmark has no opinion, remark
+    or document, so the entries are the records and the articles)."""
+    from django.db import connection
 
-    from agreements.models import Agreement, AuditEvent, DocumentVersion, Opinion, SearchEntry
-    from agreements.search import services, sources
+    from agreements.models import SearchEntry
+    from agreements.search.services import search_reindex_all
 
-    assert not Opinion.objects.exists() and not DocumentVersion.objects.exists()
-    assert not AuditEvent.objects.filter(detail__has_any_keys=list(sources.REMARK_KEYS)).exists()
     start = time.perf_counter()
-    agreements = Agreement.objects.select_related("counterpart").order_by("pk")
-    batch = []
-
-    def flush():
-        with transaction.atomic():
-            rows = SearchEntry.objects.bulk_create(batch)
-            with connection.cursor() as cursor:
-                cursor.execute(services._SET_VECTORS, [[row.pk for row in rows]])  # the product's vector SQL
-        batch.clear()
-
-    for agreement in agreements.iterator(chunk_size=500):
-        for t in [*sources.record_texts(agreement), *sources.article_texts(agreement)]:
-            batch.append(SearchEntry(agreement_id=agreement.pk, kind=t.kind, source_id=t.source_id,
-                                     language=t.language, config=t.config, title=t.title, body=t.body))
-        if len(batch) >= 5000:
-            flush()
-    if batch:
-        flush()
+    search_reindex_all()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE agreements_searchentry")
     return SearchEntry.objects.count(), time.perf_counter() - start

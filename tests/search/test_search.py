@@ -231,21 +231,19 @@ def test_search_reindex_command_rebuilds_the_index(drafter, media_root):
 
 
 def _bulk_indexed(n, start, counterpart, dg):
-    """`n` agreements of `dg` with their record in the search index, as search_index_agreement stores it (rows,
-    then the vectors in SQL), without indexing them one by one."""
-    from django.db import connection
-
+    """`n` agreements of `dg` with their record in the search index, written by the index's own batch store (rows
+    with their vectors), without extracting their texts one by one."""
     from agreements.models import Agreement, AgreementKind, Status
+    from agreements.search.sources import SearchText
 
     agreements = Agreement.objects.bulk_create(
         Agreement(reference=f"SRC-{i:06d}", title=f"Intesa agroalimentare numero {i}", kind=AgreementKind.INTESA,
                   status=Status.IN_FORCE, counterpart=counterpart) for i in range(start, start + n))
     Agreement.dgs.through.objects.bulk_create(Agreement.dgs.through(agreement=a, sector=dg) for a in agreements)
-    rows = SearchEntry.objects.bulk_create(
-        SearchEntry(agreement=a, kind="agreement", source_id=a.pk, language="it", config="italian", title=a.title,
-                    body=f"{a.reference} filiera agroalimentare") for a in agreements)
-    with connection.cursor() as cursor:
-        cursor.execute(services._SET_VECTORS, [[row.pk for row in rows]])
+    services._store_entries([
+        services._entry(SearchText(kind="agreement", source_id=a.pk, language="it", title=a.title,
+                                   body=f"{a.reference} filiera agroalimentare"), agreement_id=a.pk)
+        for a in agreements])
 
 
 @pytest.mark.parametrize("who", ["drafter", "referent_agri"])
