@@ -4,11 +4,17 @@ States: queued -> sending -> sent; a temporary SMTP failure (4xx, connection ref
 exponential backoff; a permanent one (5xx) or too many attempts -> failed, an incident an administrator sees on
 the outbox page and may retry.
 
-Delivery is at least once, never lost: the relay claims one row at a time (SELECT ... FOR UPDATE SKIP LOCKED, so
-concurrent relays never take the same row), commits it as `sending` with a lease, sends it, then marks it sent.
-A worker killed while sending leaves the row `sending`; when the lease runs out another relay takes it again
-and resends it with the same Message-ID, so the rare duplicate (killed after the server accepted the message and
-before the row was marked) is recognisable as the same message.
+Delivery is at least once, never lost. The relay claims due rows in batches (OUTBOX_RELAY_BATCH_SIZE; on
+PostgreSQL with session advisory locks, so concurrent relays take different rows and a killed worker's claims end
+with its database session) and sends a batch over one SMTP session. Each row is still taken on its own before it
+is sent: committed as `sending` with a lease by a guarded UPDATE (the one thing that makes a row sent once,
+whatever the locks), then marked sent in the statement that takes the next one. Not the whole batch as `sending`:
+the outbox page shows what is really on the wire, and after a crash the rows not yet tried are taken at once
+instead of after a lease. A worker killed while sending leaves its one row `sending`; when the lease runs out
+another relay takes it again and resends it with the same Message-ID, so the rare duplicate (killed after the
+server accepted the message and before the row was marked) is recognisable as the same message. A message the
+server refuses is marked on its own (retrying or failed) and the session goes on with the next one; a broken
+session is opened again for the next message.
 
 After a commit that queued messages, `relay_soon` asks a worker to relay now. The broker may be down: the row
 is the truth and the beat's relay every minute sends it anyway, so publishing fails fast and quietly and is not
