@@ -23,6 +23,7 @@ tried again for a while; a web request never waits on a dead broker.
 
 import contextlib
 import datetime
+import functools
 import logging
 import smtplib
 import socket
@@ -32,6 +33,8 @@ from collections import Counter
 from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
 from django.db import connections, router, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
@@ -263,6 +266,25 @@ def _as_email(message: OutboxMessage, connection) -> EmailMultiAlternatives:
     return email
 
 
+@functools.lru_cache(maxsize=4096)
+def _envelope_address(address: str, encoding: str) -> str:
+    # Parsing an address is a tenth of the relay's own CPU per message; recipients repeat across a batch.
+    return sanitize_address(address, encoding)
+
+
+def _deliver(email: EmailMultiAlternatives, connection) -> None:
+    """Send over the open session: what Django's SMTP backend does for one message (same envelope, same bytes),
+    with each address sanitised once per process. Any other backend (files, console, locmem) sends it itself."""
+    recipients = email.recipients()
+    if not isinstance(connection, SMTPBackend) or connection.connection is None or not recipients:
+        email.send()
+        return
+    encoding = email.encoding or settings.DEFAULT_CHARSET
+    connection.connection.sendmail(_envelope_address(email.from_email, encoding),
+                                   [_envelope_address(address, encoding) for address in recipients],
+                                   email.message().as_bytes(linesep="\r\n"))
+
+
 def _mark(message: OutboxMessage, **values) -> None:
     """Write the outcome, unless another relay took the row again meanwhile (our lease ran out)."""
     OutboxMessage.objects.filter(pk=message.pk, state=State.SENDING, attempts=message.attempts).update(**values)
@@ -271,7 +293,7 @@ def _mark(message: OutboxMessage, **values) -> None:
 def _send(message: OutboxMessage, connection, now: datetime.datetime) -> str:
     try:
         connection.open()  # no-op while the session is open: one SMTP session for many messages
-        _as_email(message, connection).send()
+        _deliver(_as_email(message, connection), connection)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         permanent, text = classify(exc)
         if not session_survives(exc):
