@@ -5,6 +5,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("INTESE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -170,6 +171,10 @@ else:
     vars().update(_email)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Intese <intese@regione.example.it>")
+# The outbox relay takes due messages in batches of this many and sends a batch over one SMTP session.
+OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=100)
+if OUTBOX_RELAY_BATCH_SIZE < 1:
+    raise ImproperlyConfigured(f"OUTBOX_RELAY_BATCH_SIZE must be at least 1, not {OUTBOX_RELAY_BATCH_SIZE}")
 
 # Login lockout (django-axes, agreements.accounts.security): LOGIN_FAILURE_LIMIT failures for one user name (any
 # case) from one address lock that pair until LOGIN_LOCKOUT_MINUTES have passed since the last failure; a successful

@@ -46,13 +46,15 @@ def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "cond
 
 class RecordingHandler:
     """Accepts messages and keeps them. `replies` is a list of SMTP replies used one per DATA command (then
-    "250"); `rcpt_delay` slows each RCPT so a test can catch the relay mid-run."""
+    "250"); `rcpt_delay` slows each RCPT so a test can catch the relay mid-run. `peers` holds the client's
+    address of every DATA command, so a test can count the SMTP sessions messages came over."""
 
     def __init__(self):
         self.messages = []
         self.data_commands = 0
         self.replies = []
         self.rcpt_delay = 0.0
+        self.peers = []
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -64,6 +66,7 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.data_commands += 1
+            self.peers.append(session.peer)
             reply = self.replies.pop(0) if self.replies else "250 Message accepted for delivery"
             if reply.startswith("250"):
                 message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -74,6 +77,11 @@ class RecordingHandler:
     def message_ids(self) -> Counter:
         with self.lock:
             return Counter(m["Message-ID"] for m in self.messages)
+
+    def sessions(self) -> int:
+        """How many SMTP sessions (client connections) carried a DATA command."""
+        with self.lock:
+            return len(set(self.peers))
 
     def to(self, address: str) -> list:
         with self.lock:
