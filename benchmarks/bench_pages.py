@@ -180,6 +180,40 @@ def queries_of(user, path, headers=None) -> int:
     return len(seen)
 
 
+def later_steps(world) -> None:
+    """What the seed leaves out and the pages of goal 1 need: an administrator, and procedures waiting at the
+    director's approval and at the secretariat's Giunta resolution (their task pages). The administrator joins
+    world["users"]."""
+    from seed import PASSWORD
+
+    from agreements.common.roles import Role
+    from agreements.models import AgreementKind
+    from tests.support.factories import UserFactory
+    from tests.support.lifecycle import complete, through_start
+    from workflows import services as wf
+
+    users = world["users"]
+    admin = UserFactory(username="amministratore", roles=[Role.ADMIN], password=PASSWORD)
+    for i, last in enumerate(("approve", "giunta")):
+        agreement = through_start(wf.proposal_start(
+            actor=users["drafter"], title=f"Proposta avanzata {i}", kind=AgreementKind.INTESA,
+            counterpart=world["agreements"][i].counterpart, dgs=[], director=users["director"],
+            duration_months=36), users["director"])
+        complete(agreement, "negotiate", users["drafter"], confirm=True)
+        if last == "giunta":
+            complete(agreement, "approve", users["director"], decision="approve", remarks="")
+    users["admin"] = admin
+
+
+def analyze() -> None:
+    """Planner statistics, as autovacuum keeps them on a live database: without them, plans of a freshly seeded
+    one are guesses that a running system never makes."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def world_pages(world) -> list[tuple]:
     """(name, user key or None, path, marker the body must hold, extra headers)."""
     from django.urls import reverse
@@ -203,6 +237,7 @@ def world_pages(world) -> list[tuple]:
         ("dashboard, director", "director", "/", "</html>"),
         ("dashboard, secretariat", "secretariat", "/", "</html>"),
         ("dashboard, observer", "observer", "/", "</html>"),
+        ("dashboard, administrator", "admin", "/", "</html>"),
         ("register, default", "drafter", "/accordi/", newest.reference),
         ("register, filtered", "drafter", "/accordi/?status=in_force&kind=intesa&ordering=end_date", "</table>"),
         ("register, text search", "drafter", "/accordi/?q=ambiente+cooperazione+12", "</html>"),
@@ -211,6 +246,9 @@ def world_pages(world) -> list[tuple]:
         ("agreement page", "drafter", f"/accordi/{agreement.reference}/", agreement.reference),
         ("task page, negotiation (drafter)", "drafter", f"/attivita/{by_step['negotiate'].pk}/", "</form>"),
         ("task page, DG opinion (referent)", "referent", f"/attivita/{by_step['consult_dg'].pk}/", "</form>"),
+        ("task page, approval (director)", "director", f"/attivita/{by_step['approve'].pk}/", "</form>"),
+        ("task page, Giunta resolution (secretariat)", "secretariat", f"/attivita/{by_step['giunta'].pk}/",
+         "</form>"),
         ("API list, 50 rows", "api", "/api/agreements?limit=50", '"items"'),
         ("plan monitoring page", "drafter", "/piano/", "</html>"),
     ]
@@ -248,6 +286,8 @@ def main():
 
         started = time.perf_counter()
         world = populate(args.agreements, processes=args.processes)
+        later_steps(world)
+        analyze()
         print(f"seeded {args.agreements} agreements in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         users = world["users"]
         api_key = api_token_issue(user=users["drafter"], actor=users["drafter"]).key

@@ -52,12 +52,15 @@ def seed(url: str, total: int, processes: int) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     setup(url)
+    from bench_pages import analyze, later_steps
     from django.core.management import call_command
     from seed import populate
 
     call_command("migrate", verbosity=0, interactive=False)
     started = time.perf_counter()
-    populate(total, processes=processes)
+    world = populate(total, processes=processes)
+    later_steps(world)
+    analyze()
     print(f"seeded {total} agreements in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
@@ -70,13 +73,7 @@ def seeded_world() -> dict:
     users = {who: get_user_model().objects.get(username=name) for who, name in (
         ("drafter", "redattore"), ("referent", "referente"), ("director", "dirigente"),
         ("secretariat", "segreteria"), ("observer", "osservatore"))}
-    admin, _created = get_user_model().objects.get_or_create(
-        username="amministratore-bench", defaults={"is_staff": True})
-    if _created:
-        from django.contrib.auth.models import Group
-
-        admin.groups.add(Group.objects.get(name="amministratore"))
-    users["admin"] = admin
+    users["admin"] = get_user_model().objects.get(username="amministratore")
     return {"users": users, "dgs": list(Sector.objects.filter(is_dg=True).order_by("code"))}
 
 
@@ -104,7 +101,6 @@ def main():
     users = world["users"]
     api_key = api_token_issue(user=users["drafter"], actor=users["drafter"]).key
     pages = world_pages(world)
-    pages.insert(6, ("dashboard, administrator", "admin", "/", "</html>"))
     for name, who, path, marker in pages:
         if args.only and args.only not in name and name != "login page (floor)":
             continue

@@ -1,13 +1,8 @@
 """Small template helpers for the office's pages."""
 
-import functools
-from urllib.parse import quote
-
 from django import template
-from django.urls import get_script_prefix, reverse
-from django.utils.http import RFC3986_SUBDELIMS
 
-from agreements.common import roles
+from agreements.common import links, roles
 from agreements.records.selectors import person_name
 
 register = template.Library()
@@ -26,20 +21,8 @@ def has_role(user, role: str) -> bool:
 
 register.filter("person", person_name)
 
-_REFERENCE_MARKER = "reference-marker-0"
-
-
-@functools.lru_cache(maxsize=8)
-def _agreement_path_template(script_prefix: str) -> str:
-    return reverse("agreements:detail", args=[_REFERENCE_MARKER])
-
-
-@register.filter
-def agreement_path(reference) -> str:
-    """`{% url 'agreements:detail' reference %}` for the rows of a list, without a reverse() per row: the path is
-    resolved once per script prefix and the reference put in, quoted as reverse() quotes it."""
-    return _agreement_path_template(get_script_prefix()).replace(
-        _REFERENCE_MARKER, quote(str(reference), safe=RFC3986_SUBDELIMS + "/~:@"))
+# {% url 'agreements:detail' a.reference %} for the rows of a list, without a reverse() per row.
+register.filter("agreement_path", links.agreement_path)
 
 
 @register.filter
