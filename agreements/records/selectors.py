@@ -450,8 +450,11 @@ def _audit_lines(agreement: Agreement, limit: int = 200) -> list[AuditLine]:
     return lines
 
 
-def agreement_actions(user, agreement: Agreement) -> dict:
-    """Which of the page's actions the user may take on the agreement in its state (the services decide again)."""
+def agreement_actions(user, agreement: Agreement, tacit_pending: bool | None = None) -> dict:
+    """Which of the page's actions the user may take on the agreement in its state (the services decide again).
+    `tacit_pending`: tacit_extension_pending(agreement), when the caller has it already."""
+    if tacit_pending is None:
+        tacit_pending = has_role(user, Role.SECRETARIAT, Role.ADMIN) and tacit_extension_pending(agreement)
     return {
         "edit": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status in [*OPEN_STATUSES, Status.IN_FORCE],
         "edit_text": has_role(user, Role.DRAFTER, Role.ADMIN)
@@ -460,7 +463,7 @@ def agreement_actions(user, agreement: Agreement) -> dict:
         "decline_renewal": has_role(user, Role.DRAFTER, Role.DIRECTOR, Role.ADMIN)
         and agreement.status == Status.IN_FORCE and not agreement.no_renewal_decided_on,
         "close": has_role(user, Role.DIRECTOR, Role.ADMIN) and agreement.status not in FINAL_STATUSES,
-        "inform_tacit_extension": has_role(user, Role.SECRETARIAT, Role.ADMIN) and tacit_extension_pending(agreement),
+        "inform_tacit_extension": has_role(user, Role.SECRETARIAT, Role.ADMIN) and tacit_pending,
         "console": has_role(user, *Role.SEE_ALL),
     }
 
@@ -489,12 +492,12 @@ def agreement_page(user, reference: str) -> dict:
         "history_lines": history.history(agreement, limit=200),
         "sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
         "non_renewal_deadline": non_renewal_deadline(agreement),
-        "tacit_extension_pending": tacit_extension_pending(agreement),
+        "tacit_extension_pending": (tacit_pending := tacit_extension_pending(agreement)),
         "reminders": agreement_reminders(agreement),
         # For the documents partial (templates/documents/_versions.html).
         "versions": versions_for(agreement),
         "can_write": has_role(user, *WRITER_ROLES),
-        "can": agreement_actions(user, agreement),
+        "can": agreement_actions(user, agreement, tacit_pending),
     }
 
 
