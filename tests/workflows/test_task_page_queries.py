@@ -52,21 +52,22 @@ def test_task_page_runs_in_the_same_number_of_queries_with_few_and_10000_agreeme
 # The queries of each task page: a session, the user, the task with its agreement, the user's roles, the step's
 # context (opinions, documents, articles, remarks), the unread notifications; a referent adds their DG (profile)
 # and the visibility check of their DG's agreement, a negotiation what came back (its last change of phase).
-TASK_PAGE_QUERIES = {"negotiate": 10, "consult_dg": 11, "approve": 9, "giunta": 9}
+TASK_PAGE_QUERIES = {"negotiate": 10, "consult_dg": 11, "approve": 9, "giunta": 10}
 
 
 @pytest.mark.parametrize("step, who", [("negotiate", "drafter"), ("consult_dg", "referent_agri"),
                                        ("approve", "director"), ("giunta", "secretariat")])
 def test_each_task_page_runs_in_a_fixed_number_of_queries(client, request, step, who, drafter, director, dg_agri,
                                                            dg_crli, referent_agri, secretariat):
-    # given a procedure at the step, among 10,000 agreements and other open procedures
+    # given a procedure at the step, among 2,000 agreements and other open procedures (the test above shows the
+    # count does not move from a few agreements to 10,000)
     user = request.getfixturevalue(who)
     agreement = propose(drafter, director, "Intesa al passo", dg_agri if step == "consult_dg" else None)
     if step != "negotiate":
         complete(agreement, "negotiate", drafter, confirm=True)
     if step == "giunta":
         complete(agreement, "approve", director, decision="approve", remarks="")
-    bulk_agreements(10_000, 0, [dg_agri, dg_crli])
+    bulk_agreements(2_000, 0, [dg_agri, dg_crli])
     for n in range(3):
         propose(drafter, director, f"Altra intesa {n}", dg_agri)
     task = task_of(agreement, step)
