@@ -18,6 +18,8 @@ from tests.support.factories import CounterpartFactory, InForceAgreementFactory
 from tests.support.lifecycle import complete, open_tasks, through_start
 from workflows import services as wf
 from workflows.deadlines import task_due_date
+from workflows.selectors import due_date_expression
+from workflows.selectors import open_tasks as open_tasks_anywhere
 
 pytestmark = pytest.mark.django_db
 URL = reverse("agreements:dashboard")
@@ -222,7 +224,7 @@ def test_the_task_list_is_cut_by_deadline_in_the_database_not_by_creation(clock,
 
 
 def test_the_deadlines_computed_in_sql_are_those_of_task_due_date(clock, drafter, director, secretariat, dg_agri,
-                                                                  dg_crli, referent_agri):
+                                                                  dg_crli, referent_agri, referent_crli):
     # given a consultation of two DGs and an agreement waiting for the Government's observations, whose 30 days
     # count from the later receipt of the notice
     consulted = propose(drafter, director, "Intesa consultata", [dg_agri, dg_crli], consultation_days=12)
@@ -232,29 +234,23 @@ def test_the_deadlines_computed_in_sql_are_those_of_task_due_date(clock, drafter
     complete(notified, "negotiate", drafter, confirm=True)
     complete(notified, "approve", director, decision="approve", remarks="")
     complete(notified, "giunta", secretariat, dgr_number="57/2026", dgr_date=day0)
+    clock.move_to(START + datetime.timedelta(days=4))
+    day4 = day0 + datetime.timedelta(days=4)
     complete(notified, "notify_government", secretariat, date=day0, protocol="PG/2026/001",
-             dar_received_on=day0, maeci_received_on=day0 + datetime.timedelta(days=4))
-    # when the administrator's list (every task) is read
-    listed = {(t.agreement.pk, t.step, t.dg_name): t.due
-              for t in tasks.directory().inbox(admin_of_everything(), Agreement.objects.all(), 50)}
-    # then each deadline is the one task_due_date gives, and both kinds of deadline are there
+             dar_received_on=day0 + datetime.timedelta(days=1), maeci_received_on=day4)
+    complete(notified, "transmit_assembly", secretariat, date=day4, protocol="AL/2026/002")
+    # when the deadlines of every open task are computed in SQL
+    in_sql = {task.pk: task.due for task in open_tasks_anywhere().annotate(due=due_date_expression())}
+    # then each is the one task_due_date gives, and both kinds of deadline are there
     expected = {}
     for agreement in (consulted, notified):
         agreement.refresh_from_db()
         opinions = list(agreement.opinions.all())
         for task in open_tasks(agreement):
-            expected[(agreement.pk, task.flow_task.name, (task.data or {}).get("dg_name"))] = task_due_date(
-                task, agreement, opinions)
-    assert listed == expected
-    assert expected[(notified.pk, "record_observations", None)] == day0 + datetime.timedelta(days=34)
-    assert expected[(consulted.pk, "consult_dg", "DG AGRI")] == day0 + datetime.timedelta(days=12)
-
-
-def admin_of_everything():
-    from agreements.common.roles import Role
-    from tests.support.factories import UserFactory
-
-    return UserFactory(username="amministratore-liste", roles=[Role.ADMIN])
+            expected[task.pk] = task_due_date(task, agreement, opinions)
+    assert in_sql == expected
+    assert sorted(filter(None, expected.values())) == [
+        day0 + datetime.timedelta(days=12), day0 + datetime.timedelta(days=12), day4 + datetime.timedelta(days=30)]
 
 
 # The queries of each role's dashboard, whatever the number of agreements and tasks: a session, the user, their
