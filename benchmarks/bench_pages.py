@@ -56,7 +56,7 @@ QUERY_LIMITS = {
     "dashboard, drafter": 8, "dashboard, DG referent": 10, "dashboard, director": 9, "dashboard, secretariat": 8,
     "dashboard, observer": 8, "dashboard, administrator": 10,
     "task page, negotiation (drafter)": 10, "task page, DG opinion (referent)": 11,
-    "task page, approval (director)": 9, "task page, Giunta resolution (secretariat)": 9,
+    "task page, approval (director)": 9, "task page, Giunta resolution (secretariat)": 10,
 }
 
 
