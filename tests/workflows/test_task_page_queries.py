@@ -51,7 +51,8 @@ def test_task_page_runs_in_the_same_number_of_queries_with_few_and_10000_agreeme
 
 # The queries of each task page: a session, the user, the task with its agreement, the user's roles, the step's
 # context (opinions, documents, articles, remarks), the unread notifications; a referent adds their DG (profile)
-# and the visibility check of their DG's agreement, a negotiation what came back (its last change of phase).
+# and the visibility check of their DG's agreement, a negotiation what came back (its last change of phase), a step
+# after the approval the people its remarks name (one query for all of them).
 TASK_PAGE_QUERIES = {"negotiate": 10, "consult_dg": 11, "approve": 9, "giunta": 10}
 
 
