@@ -10,7 +10,8 @@ Pages (issue 18, goal 1): `--requests` GETs (default 200) per page from `--concu
 thread on its own keep-alive connection, `--rounds` rounds (default 3); p50 and p95 per round, and the median of the
 rounds is what is reported. The login page is the floor: what the server, middleware and a template cost with no
 data. Every answer must be 200 and the page must show what it should (a marker per page), or the line fails. The
-number of SQL queries of each page is counted in-process (Django test client, same database) and printed.
+number of SQL queries of each page is counted in-process (Django test client, same database) and printed; above
+the page's limit (QUERY_LIMITS, what the page-query tests assert) the line fails.
   ratio = 150 ms / p95 (goal 1.0: p95 under 150 ms).
 Downloads (goal 3): the register CSV, CSV for Excel and XLSX of every row, the transparency list and the plan
 exports, one at a time, median of `--downloads` runs (default 3): time to the first byte and to the last.
@@ -47,6 +48,16 @@ PAGE_GOAL_MS = 150
 FIRST_BYTE_GOAL_MS = 200
 DOWNLOAD_GOAL_MS = 2000
 WORKERS = 2
+
+
+# The SQL queries of a page, as the page-query tests assert them (tests/records/test_dashboard.py,
+# tests/workflows/test_task_page_queries.py): more makes the page's line fail, whatever its time.
+QUERY_LIMITS = {
+    "dashboard, drafter": 8, "dashboard, DG referent": 10, "dashboard, director": 9, "dashboard, secretariat": 8,
+    "dashboard, observer": 8, "dashboard, administrator": 10,
+    "task page, negotiation (drafter)": 10, "task page, DG opinion (referent)": 11,
+    "task page, approval (director)": 9, "task page, Giunta resolution (secretariat)": 10,
+}
 
 
 def percentile(values, fraction):
@@ -180,6 +191,40 @@ def queries_of(user, path, headers=None) -> int:
     return len(seen)
 
 
+def later_steps(world) -> None:
+    """What the seed leaves out and the pages of goal 1 need: an administrator, and procedures waiting at the
+    director's approval and at the secretariat's Giunta resolution (their task pages). The administrator joins
+    world["users"]."""
+    from seed import PASSWORD
+
+    from agreements.common.roles import Role
+    from agreements.models import AgreementKind
+    from tests.support.factories import UserFactory
+    from tests.support.lifecycle import complete, through_start
+    from workflows import services as wf
+
+    users = world["users"]
+    admin = UserFactory(username="amministratore", roles=[Role.ADMIN], password=PASSWORD)
+    for i, last in enumerate(("approve", "giunta")):
+        agreement = through_start(wf.proposal_start(
+            actor=users["drafter"], title=f"Proposta avanzata {i}", kind=AgreementKind.INTESA,
+            counterpart=world["agreements"][i].counterpart, dgs=[], director=users["director"],
+            duration_months=36), users["director"])
+        complete(agreement, "negotiate", users["drafter"], confirm=True)
+        if last == "giunta":
+            complete(agreement, "approve", users["director"], decision="approve", remarks="")
+    users["admin"] = admin
+
+
+def analyze() -> None:
+    """Planner statistics, as autovacuum keeps them on a live database: without them, plans of a freshly seeded
+    one are guesses that a running system never makes."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def world_pages(world) -> list[tuple]:
     """(name, user key or None, path, marker the body must hold, extra headers)."""
     from django.urls import reverse
@@ -203,6 +248,7 @@ def world_pages(world) -> list[tuple]:
         ("dashboard, director", "director", "/", "</html>"),
         ("dashboard, secretariat", "secretariat", "/", "</html>"),
         ("dashboard, observer", "observer", "/", "</html>"),
+        ("dashboard, administrator", "admin", "/", "</html>"),
         ("register, default", "drafter", "/accordi/", newest.reference),
         ("register, filtered", "drafter", "/accordi/?status=in_force&kind=intesa&ordering=end_date", "</table>"),
         ("register, text search", "drafter", "/accordi/?q=ambiente+cooperazione+12", "</html>"),
@@ -211,6 +257,9 @@ def world_pages(world) -> list[tuple]:
         ("agreement page", "drafter", f"/accordi/{agreement.reference}/", agreement.reference),
         ("task page, negotiation (drafter)", "drafter", f"/attivita/{by_step['negotiate'].pk}/", "</form>"),
         ("task page, DG opinion (referent)", "referent", f"/attivita/{by_step['consult_dg'].pk}/", "</form>"),
+        ("task page, approval (director)", "director", f"/attivita/{by_step['approve'].pk}/", "</form>"),
+        ("task page, Giunta resolution (secretariat)", "secretariat", f"/attivita/{by_step['giunta'].pk}/",
+         "</form>"),
         ("API list, 50 rows", "api", "/api/agreements?limit=50", '"items"'),
         ("plan monitoring page", "drafter", "/piano/", "</html>"),
     ]
@@ -248,6 +297,8 @@ def main():
 
         started = time.perf_counter()
         world = populate(args.agreements, processes=args.processes)
+        later_steps(world)
+        analyze()
         print(f"seeded {args.agreements} agreements in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         users = world["users"]
         api_key = api_token_issue(user=users["drafter"], actor=users["drafter"]).key
@@ -270,9 +321,11 @@ def main():
                     figures["queries"] = queries_of(None if who == "api" else user, path, extra)
                     if floor is None:
                         floor = figures
-                    ratio = 0.0 if figures["failures"] else round(PAGE_GOAL_MS / figures["p95_ms"], 3)
+                    too_many = figures["queries"] > QUERY_LIMITS.get(name, figures["queries"])
+                    ratio = 0.0 if figures["failures"] or too_many else round(PAGE_GOAL_MS / figures["p95_ms"], 3)
                     results.append({"name": f"page p95: {name}", "ratio": ratio, "goal": 1.0, "detail": {
-                        **figures, "goal_p95_ms": PAGE_GOAL_MS, "floor_p50_ms": floor["p50_ms"],
+                        **figures, "query_limit": QUERY_LIMITS.get(name), "goal_p95_ms": PAGE_GOAL_MS,
+                        "floor_p50_ms": floor["p50_ms"],
                         "floor_p95_ms": floor["p95_ms"], "path": path, "agreements": args.agreements,
                         "requests": args.requests, "concurrency": args.concurrency, "workers": WORKERS,
                         "load_before": load_before, "load_after": load_average()}})

@@ -12,13 +12,14 @@ def agreement_of(task):
     return AgreementProcess.objects.select_related("agreement").get(pk=task.process_id).agreement
 
 
-def principal_for(user, task):
-    """The user `user` acts for on `task`: themselves, or the absent holder they deputise. None: no right."""
+def principal_for(user, task, agreement=None):
+    """The user `user` acts for on `task`: themselves, or the absent holder they deputise. None: no right.
+    `agreement` is the task's, when the caller has it already (else it is read)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     node = task.flow_task
     roles = getattr(node, "roles", ())
-    agreement = agreement_of(task)
+    agreement = agreement or agreement_of(task)
     candidates = [user]
     if task.owner_id and task.owner_id != user.pk:
         today = dates.today()

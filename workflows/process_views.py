@@ -18,7 +18,7 @@ from agreements.records.forms import CloseForm, ProposalForm
 from . import services
 from .flows import AgreementFlow
 from .nodes import Step
-from .views import step_view_wrapper
+from .views import step_page, tasks_with_agreement
 
 
 def _detail(agreement):
@@ -82,8 +82,8 @@ def agreement_close(request, reference):
 @login_required
 def task_page(request, task_pk):
     """A human task by its number: the step's form, with the same checks as from Viewflow's inbox."""
-    task = get_object_or_404(AgreementFlow.task_class, pk=task_pk)
+    task = get_object_or_404(tasks_with_agreement(AgreementFlow.task_class), pk=task_pk)
     node = task.flow_task
     if not isinstance(node, Step) or node.flow_class is not AgreementFlow:
         raise Http404
-    return step_view_wrapper(node, node.view)(request, process_pk=task.process_id, task_pk=task.pk)
+    return step_page(request, node, node.view, task)

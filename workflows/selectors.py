@@ -3,8 +3,13 @@
 `TASKS` is the task directory the pages of `agreements` read through (agreements.common.tasks), registered at
 start-up by workflows.apps."""
 
+import datetime
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, DateField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
@@ -12,7 +17,7 @@ from viewflow.workflow.status import STATUS
 from agreements.common import dates
 from agreements.common.roles import ROLE_LABELS, Role, has_role, user_dg_id
 from agreements.common.tasks import OpenTask
-from agreements.models import Agreement, Delegation, Opinion, Profile
+from agreements.models import Agreement, AgreementKind, Delegation, Opinion, Profile
 from agreements.records.selectors import person_name
 
 from .deadlines import task_due_date
@@ -41,11 +46,11 @@ def open_tasks_for(user) -> QuerySet:
     if not user.is_authenticated:
         return open_tasks().none()
     today = dates.today()
-    principals = [user.pk, *Delegation.objects.filter(deputy=user, starts_on__lte=today, ends_on__gte=today)
-                  .values_list("user_id", flat=True)]
-    mine = Q(owner_id__in=principals)
-    dg = user_dg_id(user)
-    if dg is not None and has_role(user, Role.DG_REFERENT):
+    # The people the user deputises today, as a subquery: no round trip of its own.
+    principals = Delegation.objects.filter(deputy=user, starts_on__lte=today, ends_on__gte=today).values("user_id")
+    mine = Q(owner_id=user.pk) | Q(owner_id__in=principals)
+    dg = user_dg_id(user) if has_role(user, Role.DG_REFERENT) else None
+    if dg is not None:
         mine |= Q(flow_task=AgreementFlow.consult_dg, data__dg=dg)
     queue_steps = [node for node in AgreementFlow.instance.nodes()
                    if isinstance(node, Step) and not node.per_dg and has_role(user, *node.roles)]
@@ -72,10 +77,98 @@ def task_title(task) -> str:
 def task_holder(task) -> str:
     if task.owner_id:
         return person_name(task.owner)
-    roles = getattr(task.flow_task, "roles", ())
+    return _queue_holder(task.flow_task, task.data or {})
+
+
+def _queue_holder(node, data: dict) -> str:
+    """Who a task in the queue waits for: the step's roles, and the DG of a consultation."""
+    roles = getattr(node, "roles", ())
     label = ", ".join(str(ROLE_LABELS.get(role, role)) for role in roles) or _("da assegnare")
-    dg_name = (task.data or {}).get("dg_name")
+    dg_name = data.get("dg_name")
     return f"{label} ({dg_name})" if dg_name else label
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """The columns of a task a list of tasks shows (workflows.selectors.inbox): no Viewflow model behind it."""
+
+    pk: int
+    flow_task: object  # the node
+    created: datetime.datetime
+    owner_id: int | None
+    data: dict
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    """The columns of an agreement a list of tasks shows."""
+
+    pk: int
+    reference: str
+    title: str
+
+
+AGREEMENT = "process__agreementprocess__agreement"
+
+
+def due_date_expression():
+    """task_due_date (workflows/deadlines.py) in SQL, so that a list of tasks sorts and cuts by deadline in the
+    database: a DG's opinion is due on its opinion's date in the current round; the Government's observations on
+    the 30th day from the later receipt of the notice (none for an accordo with a State, which waits for full
+    powers). tests/records/test_dashboard.py checks the two agree."""
+    opinion_due = Opinion.objects.filter(
+        agreement_id=OuterRef(f"{AGREEMENT}__id"),
+        dg_id=Cast(KeyTextTransform("dg", OuterRef("data")), IntegerField()),
+        round=OuterRef(f"{AGREEMENT}__consultation_round"),
+    ).order_by("pk").values("due_date")[:1]
+    observations_from = Coalesce(f"{AGREEMENT}__observations_from", f"{AGREEMENT}__notice_government_date")
+    return Case(
+        When(flow_task=AgreementFlow.consult_dg, then=Subquery(opinion_due)),
+        When(Q(flow_task=AgreementFlow.record_observations, **{f"{AGREEMENT}__notice_government_date__isnull": False})
+             & ~Q(**{f"{AGREEMENT}__kind": AgreementKind.ACCORDO}),
+             then=Cast(observations_from + datetime.timedelta(days=dates.OBSERVATION_DAYS), DateField())),
+        default=None,
+        output_field=DateField(),
+    )
+
+
+def inbox(user, agreements: QuerySet, limit: int) -> list[OpenTask]:
+    """The open tasks `user` may act on among `agreements`, the first `limit` by deadline (overdue first, then the
+    nearest; those without a deadline last, oldest first): one query of the columns the list shows, sorted and
+    cut in the database. `agreements` without a filter (a Gabinetto user's) adds no condition."""
+    tasks = open_tasks_for(user)
+    if agreements.query.has_filters():
+        tasks = tasks.filter(**{f"{AGREEMENT}__in": agreements.values("pk")})
+    rows = (
+        tasks.annotate(due=due_date_expression())
+        .order_by(F("due").asc(nulls_last=True), "created", "pk")
+        .values("id", "flow_task", "created", "owner_id", "data", "due", "owner__first_name", "owner__last_name",
+                "owner__username", agreement_pk=F(f"{AGREEMENT}__id"),
+                agreement_reference=F(f"{AGREEMENT}__reference"), agreement_title=F(f"{AGREEMENT}__title"))
+    )[:limit]
+    url = _task_url_maker()
+    result = []
+    for row in rows:
+        node, data = row["flow_task"], row["data"] or {}
+        if row["owner_id"]:
+            holder = (f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+                      or row["owner__username"])
+        else:
+            holder = _queue_holder(node, data)
+        result.append(OpenTask(
+            task=TaskRow(row["id"], node, row["created"], row["owner_id"], data),
+            agreement=AgreementRow(row["agreement_pk"], row["agreement_reference"], row["agreement_title"]),
+            step=getattr(node, "name", ""), title=str(node.task_title or node.name) if node else "",
+            holder=holder, due=row["due"], url=url(row["id"]), dg_name=data.get("dg_name"),
+        ))
+    return result
+
+
+def _task_url_maker():
+    """task_url without a reverse() per row: the path of one task, with its number put in."""
+    marker = 987654321
+    path = reverse("task_page", args=[marker])
+    return lambda pk: path.replace(str(marker), str(pk))
 
 
 def _open_task(task, agreement, opinions, url) -> OpenTask:
@@ -103,6 +196,9 @@ class ViewflowTaskDirectory:
         agreement_ids = {agreement_of_task(task).pk for task in tasks}
         opinions = list(Opinion.objects.filter(agreement_id__in=agreement_ids)) if agreement_ids else []
         return [_open_task(task, agreement_of_task(task), opinions, task_url(task)) for task in tasks]
+
+    def inbox(self, user, agreements, limit: int) -> list[OpenTask]:
+        return inbox(user, agreements, limit)
 
     def idle_rows(self, *, created_from, created_before, agreement_fields) -> list[dict]:
         prefix = "process__agreementprocess__agreement__"

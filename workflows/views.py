@@ -18,7 +18,7 @@ from agreements.common.links import agreement_path
 from agreements.records.selectors import observations_wait, task_context
 
 from .completion import form_kwargs, task_complete
-from .permissions import agreement_of, principal_for
+from .permissions import principal_for
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -54,23 +54,36 @@ class StepView(FormView):
         return redirect(agreement_path(self.agreement.reference))
 
 
+def tasks_with_agreement(task_class):
+    """Tasks read with their agreement (and its counterpart, which the page's text needs) in the same query."""
+    return task_class.objects.select_related("process__agreementprocess__agreement__counterpart")
+
+
+def step_page(request, node, view, task):
+    """The step's page for `task` (read with tasks_with_agreement), after the checks: 404 for what the user may
+    not see, 403 for what they may not do."""
+    if task.flow_task != node:
+        raise Http404
+    agreement_process = getattr(task.process, "agreementprocess", None)
+    agreement = agreement_process.agreement if agreement_process else None
+    if agreement is None or not can_see(request.user, agreement):
+        raise Http404
+    if task.status not in OPEN:
+        messages.info(request, _("Questa attività è già stata completata."))
+        return redirect(agreement_path(agreement.reference))
+    principal = principal_for(request.user, task, agreement)
+    if principal is None:
+        raise PermissionDenied(_("Non puoi completare questa attività."))
+    return view(request, task=task, agreement=agreement, principal=principal)
+
+
 def step_view_wrapper(node, view):
-    """Find the task, check who may act (404 for what the user may not see, 403 for what they may not do)."""
+    """Find the task, check who may act (step_page)."""
 
     @login_required
     def wrapped(request, process_pk, task_pk, **kwargs):
-        task = get_object_or_404(node.flow_class.task_class, pk=task_pk, process_id=process_pk)
-        if task.flow_task != node:
-            raise Http404
-        agreement = agreement_of(task)
-        if agreement is None or not can_see(request.user, agreement):
-            raise Http404
-        if task.status not in OPEN:
-            messages.info(request, _("Questa attività è già stata completata."))
-            return redirect(agreement_path(agreement.reference))
-        principal = principal_for(request.user, task)
-        if principal is None:
-            raise PermissionDenied(_("Non puoi completare questa attività."))
-        return view(request, task=task, agreement=agreement, principal=principal)
+        task = get_object_or_404(tasks_with_agreement(node.flow_class.task_class), pk=task_pk,
+                                 process_id=process_pk)
+        return step_page(request, node, view, task)
 
     return wrapped

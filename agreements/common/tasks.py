@@ -46,6 +46,11 @@ class TaskDirectory(Protocol):
     def for_user(self, user, agreements, limit: int) -> list[OpenTask]:
         """The open tasks `user` may act on among `agreements` (a queryset), at most `limit`."""
 
+    def inbox(self, user, agreements, limit: int) -> list[OpenTask]:
+        """The first `limit` open tasks `user` may act on among `agreements` (a queryset), by deadline: overdue
+        first, then the nearest, then those without one (oldest first). Shaped for a list: `task` carries pk,
+        flow_task, created, owner_id and data; `agreement` pk, reference and title; `url` is always set."""
+
     def idle_rows(self, *, created_from: datetime.datetime, created_before: datetime.datetime,
                   agreement_fields: list[str]) -> list[dict]:
         """Open human tasks created in the window, as rows: id, task_title, created, owner_id, owner__email,

@@ -450,8 +450,11 @@ def _audit_lines(agreement: Agreement, limit: int = 200) -> list[AuditLine]:
     return lines
 
 
-def agreement_actions(user, agreement: Agreement) -> dict:
-    """Which of the page's actions the user may take on the agreement in its state (the services decide again)."""
+def agreement_actions(user, agreement: Agreement, tacit_pending: bool | None = None) -> dict:
+    """Which of the page's actions the user may take on the agreement in its state (the services decide again).
+    `tacit_pending`: tacit_extension_pending(agreement), when the caller has it already."""
+    if tacit_pending is None:
+        tacit_pending = has_role(user, Role.SECRETARIAT, Role.ADMIN) and tacit_extension_pending(agreement)
     return {
         "edit": has_role(user, Role.DRAFTER, Role.ADMIN) and agreement.status in [*OPEN_STATUSES, Status.IN_FORCE],
         "edit_text": has_role(user, Role.DRAFTER, Role.ADMIN)
@@ -460,7 +463,7 @@ def agreement_actions(user, agreement: Agreement) -> dict:
         "decline_renewal": has_role(user, Role.DRAFTER, Role.DIRECTOR, Role.ADMIN)
         and agreement.status == Status.IN_FORCE and not agreement.no_renewal_decided_on,
         "close": has_role(user, Role.DIRECTOR, Role.ADMIN) and agreement.status not in FINAL_STATUSES,
-        "inform_tacit_extension": has_role(user, Role.SECRETARIAT, Role.ADMIN) and tacit_extension_pending(agreement),
+        "inform_tacit_extension": has_role(user, Role.SECRETARIAT, Role.ADMIN) and tacit_pending,
         "console": has_role(user, *Role.SEE_ALL),
     }
 
@@ -489,12 +492,12 @@ def agreement_page(user, reference: str) -> dict:
         "history_lines": history.history(agreement, limit=200),
         "sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
         "non_renewal_deadline": non_renewal_deadline(agreement),
-        "tacit_extension_pending": tacit_extension_pending(agreement),
+        "tacit_extension_pending": (tacit_pending := tacit_extension_pending(agreement)),
         "reminders": agreement_reminders(agreement),
         # For the documents partial (templates/documents/_versions.html).
         "versions": versions_for(agreement),
         "can_write": has_role(user, *WRITER_ROLES),
-        "can": agreement_actions(user, agreement),
+        "can": agreement_actions(user, agreement, tacit_pending),
     }
 
 
@@ -505,11 +508,9 @@ DASHBOARD_LIST_LIMIT = 50
 
 
 def user_open_tasks(user) -> list[OpenTask]:
-    """The human steps waiting for `user` among the agreements they see, overdue first, then by deadline."""
-    today = dates.today()
-    result = tasks.directory().for_user(user, visible_agreements(user), DASHBOARD_LIST_LIMIT)
-    result.sort(key=lambda t: (not t.overdue, t.due is None, t.due or today, t.task.created))
-    return result
+    """The human steps waiting for `user` among the agreements they see, overdue first, then by deadline (the
+    first DASHBOARD_LIST_LIMIT of them, chosen by the database in that order)."""
+    return tasks.directory().inbox(user, visible_agreements(user), DASHBOARD_LIST_LIMIT)
 
 
 @dataclass
@@ -527,6 +528,7 @@ def expiring_timeline(user, today: datetime.date) -> list[ExpiringMonth]:
         visible_agreements(user)
         .filter(status=Status.IN_FORCE, end_date__gte=today, end_date__lte=horizon)
         .select_related("counterpart")
+        .only("reference", "title", "end_date", "renewal_clause", "renewal_notice_days", "counterpart__name")
         .annotate(renewal_started=Exists(renewal_started))
         .order_by("end_date", "reference")[:DASHBOARD_LIST_LIMIT]
     )
@@ -557,10 +559,10 @@ def pending_consultations(user):
         kind=OpinionKind.PENDING,
         agreement__status=Status.CONSULTATION,
         round=F("agreement__consultation_round"),
-        agreement__in=visible_agreements(user).values("pk"),
     )
     if not sees_everything(user):
-        qs = qs.filter(dg_id=user_dg_id(user))
+        visible = visible_agreements(user).values("pk")
+        qs = qs.filter(dg_id=user_dg_id(user), agreement__in=visible)
     return qs
 
 
@@ -585,7 +587,9 @@ def dashboard_data(user, today: datetime.date | None = None) -> dict:
     }
     if data["is_referent"]:
         data["my_dg_consultations"] = list(
-            consultations.select_related("agreement__counterpart", "dg").order_by("due_date")[:DASHBOARD_LIST_LIMIT]
+            consultations.select_related("agreement", "dg")
+            .only("due_date", "agreement__reference", "agreement__title", "dg__name")
+            .order_by("due_date")[:DASHBOARD_LIST_LIMIT]
         )
     if data["is_director"]:
         data["awaiting_approval"] = list(
@@ -594,6 +598,8 @@ def dashboard_data(user, today: datetime.date | None = None) -> dict:
             .filter(Q(director=user) | Q(director__isnull=True))
             .exclude(drafted_by=user)
             .select_related("counterpart", "drafted_by")
+            .only("reference", "title", "counterpart__name", "drafted_by__username", "drafted_by__first_name",
+                  "drafted_by__last_name")
             .order_by("updated_at")[:DASHBOARD_LIST_LIMIT]
         )
     if data["is_admin"]:

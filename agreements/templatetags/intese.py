@@ -2,7 +2,7 @@
 
 from django import template
 
-from agreements.common import roles
+from agreements.common import links, roles
 from agreements.common.labels import choice_label
 from agreements.records.selectors import person_name
 
@@ -21,6 +21,9 @@ def has_role(user, role: str) -> bool:
 
 
 register.filter("person", person_name)
+
+# {% url 'agreements:detail' a.reference %} for the rows of a list, without a reverse() per row.
+register.filter("agreement_path", links.agreement_path)
 
 
 @register.filter

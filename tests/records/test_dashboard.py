@@ -11,11 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from agreements.common import tasks
 from agreements.models import Agreement, AgreementKind, Counterpart, OutboxMessage, Status
 from agreements.records.selectors import dashboard_data
 from tests.support.factories import CounterpartFactory, InForceAgreementFactory
-from tests.support.lifecycle import complete, through_start
+from tests.support.lifecycle import complete, open_tasks, through_start
 from workflows import services as wf
+from workflows.deadlines import task_due_date
+from workflows.selectors import due_date_expression
+from workflows.selectors import open_tasks as open_tasks_anywhere
 
 pytestmark = pytest.mark.django_db
 URL = reverse("agreements:dashboard")
@@ -197,3 +201,69 @@ def test_dashboard_runs_in_the_same_number_of_queries_with_10_and_10000_agreemen
     small = _queries(client)
     bulk(10, 10_000)
     assert _queries(client) == small
+
+
+# --- The task list is one query shaped for the page (issue 18) ---------------------------------------------------
+
+def test_the_task_list_is_cut_by_deadline_in_the_database_not_by_creation(clock, drafter, director, dg_agri,
+                                                                           referent_agri):
+    # given three consultations of DG AGRI: the nearest deadline belongs to the one started last
+    for title, days in (("Intesa A", 30), ("Intesa B", 20), ("Intesa C", 5)):
+        complete(propose(drafter, director, title, [dg_agri], consultation_days=days), "negotiate", drafter,
+                 confirm=True)
+    visible = Agreement.objects.filter(dgs=dg_agri)
+    # when the list holds one task
+    [first] = tasks.directory().inbox(referent_agri, visible, 1)
+    # then it is the one due first (a list cut by creation would show Intesa A), with its deadline and page
+    assert (first.agreement.title, first.due) == ("Intesa C", datetime.date(2026, 3, 7))
+    assert first.url == reverse("task_page", args=[first.pk]) and first.step == "consult_dg"
+    assert [t.agreement.title for t in tasks.directory().inbox(referent_agri, visible, 10)] == [
+        "Intesa C", "Intesa B", "Intesa A"]
+    # and an agreement the referent may not see adds nothing, whatever its deadline
+    assert tasks.directory().inbox(referent_agri, visible.none(), 10) == []
+
+
+def test_the_deadlines_computed_in_sql_are_those_of_task_due_date(clock, drafter, director, secretariat, dg_agri,
+                                                                  dg_crli, referent_agri, referent_crli):
+    # given a consultation of two DGs and an agreement waiting for the Government's observations, whose 30 days
+    # count from the later receipt of the notice
+    consulted = propose(drafter, director, "Intesa consultata", [dg_agri, dg_crli], consultation_days=12)
+    complete(consulted, "negotiate", drafter, confirm=True)
+    notified = propose(drafter, director, "Intesa notificata", [])
+    day0 = timezone.localdate()
+    complete(notified, "negotiate", drafter, confirm=True)
+    complete(notified, "approve", director, decision="approve", remarks="")
+    complete(notified, "giunta", secretariat, dgr_number="57/2026", dgr_date=day0)
+    clock.move_to(START + datetime.timedelta(days=4))
+    day4 = day0 + datetime.timedelta(days=4)
+    complete(notified, "notify_government", secretariat, date=day0, protocol="PG/2026/001",
+             dar_received_on=day0 + datetime.timedelta(days=1), maeci_received_on=day4)
+    complete(notified, "transmit_assembly", secretariat, date=day4, protocol="AL/2026/002")
+    # when the deadlines of every open task are computed in SQL
+    in_sql = {task.pk: task.due for task in open_tasks_anywhere().annotate(due=due_date_expression())}
+    # then each is the one task_due_date gives, and both kinds of deadline are there
+    expected = {}
+    for agreement in (consulted, notified):
+        agreement.refresh_from_db()
+        opinions = list(agreement.opinions.all())
+        for task in open_tasks(agreement):
+            expected[task.pk] = task_due_date(task, agreement, opinions)
+    assert in_sql == expected
+    assert sorted(filter(None, expected.values())) == [
+        day0 + datetime.timedelta(days=12), day0 + datetime.timedelta(days=12), day4 + datetime.timedelta(days=30)]
+
+
+# The queries of each role's dashboard, whatever the number of agreements and tasks: a session, the user, their
+# roles, the task list, the expiring agreements, the counts by state, the consultations by DG, the unread
+# notifications; a referent adds their DG (profile) and their DG's consultations, a director the texts awaiting
+# approval, an administrator the failed e-mails (count and list).
+DASHBOARD_QUERIES = {"drafter": 8, "director": 9, "referent_agri": 10, "admin_user": 10, "secretariat": 8,
+                     "observer": 8}
+
+
+@pytest.mark.parametrize("who", sorted(DASHBOARD_QUERIES))
+def test_dashboard_queries_per_role(client, request, who, drafter, director, dg_agri, referent_agri):
+    user = request.getfixturevalue(who)
+    complete(propose(drafter, director, "Intesa A", [dg_agri]), "negotiate", drafter, confirm=True)
+    client.force_login(user)
+    assert _queries(client) == DASHBOARD_QUERIES[who]
