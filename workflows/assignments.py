@@ -8,6 +8,7 @@ to the task page; after a send-back it carries what came back and why.
 """
 
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -27,26 +28,36 @@ def task_recipients(task, agreement) -> list[notifications.Recipient]:
     node = task.flow_task
     roles = tuple(getattr(node, "roles", ()))
     recipients = []
+    today = dates.today()
+    # Whether a holder read from the database is away today comes with them (one query, not two); their
+    # delegations are read only then. A holder in hand (the task's owner) has theirs read.
+    away_today = Exists(Delegation.objects.filter(user=OuterRef("pk"), starts_on__lte=today, ends_on__gte=today,
+                                                  deputy__is_active=True))
     if getattr(node, "per_dg", False):
         dg_name = (task.data or {}).get("dg_name") or ""
         holders = list(User.objects.filter(is_active=True, profile__dg_id=(task.data or {}).get("dg"),
-                                           groups__name=Role.DG_REFERENT).select_related("profile").distinct())
+                                           groups__name=Role.DG_REFERENT).select_related("profile")
+                       .annotate(away_today=away_today).distinct())
         recipients += [notifications.Recipient(
             u, lambda: _("Ricevi questo messaggio come referente della %(dg)s.") % {"dg": dg_name}) for u in holders]
     elif task.owner_id:
-        holders = [User.objects.select_related("profile").get(pk=task.owner_id)]
+        owner = task.owner if type(task).owner.field.is_cached(task) else None  # set by the node's Assign
+        holders = [owner if owner is not None and owner.pk == task.owner_id
+                   else User.objects.select_related("profile").get(pk=task.owner_id)]
         recipients.append(notifications.Recipient(holders[0], lambda: _("L'attività è assegnata a te.")))
     else:
-        holders = User.objects.filter(is_active=True, groups__name__in=roles).select_related("profile").distinct()
+        holders = (User.objects.filter(is_active=True, groups__name__in=roles).select_related("profile")
+                   .annotate(away_today=away_today).distinct())
         if Role.DIRECTOR in roles:
             holders = holders.exclude(pk=agreement.drafted_by_id)  # four-eyes: never their own text
         holders = list(holders.order_by("username"))
         recipients += [notifications.Recipient(
             u, lambda: _("L'attività è nella coda di: %(roles)s; chiunque del ruolo può svolgerla.")
             % {"roles": ", ".join(str(ROLE_LABELS.get(r, r)) for r in roles)}) for u in holders]
-    today = dates.today()
-    away = Delegation.objects.filter(user__in=[u.pk for u in holders], starts_on__lte=today, ends_on__gte=today,
-                                     deputy__is_active=True).select_related("user", "deputy", "deputy__profile")
+    absent = [u.pk for u in holders if getattr(u, "away_today", True)]
+    away = Delegation.objects.filter(user__in=absent, starts_on__lte=today, ends_on__gte=today,
+                                     deputy__is_active=True).select_related("user", "deputy", "deputy__profile") \
+        if absent else ()
     for delegation in away:
         recipients.append(notifications.Recipient(
             delegation.deputy,
@@ -61,15 +72,21 @@ def task_created(task) -> None:
     """Viewflow created a human task: tell everyone it reaches (once per task and person)."""
     process = task.process
     agreement_id = getattr(process, "agreement_id", None) or AgreementProcess.objects.get(pk=process.pk).agreement_id
-    # Fresh from the database: the step's service changed it in this transaction through another instance.
-    agreement = Agreement.objects.select_related("counterpart", "drafted_by", "director").get(pk=agreement_id)
+    # The run's agreement as the flow holds it: every writer of the run (task completion, the flow's functions
+    # and join conditions) keeps process.agreement current. Read only when the run does not hold it.
+    agreement = getattr(process, "agreement", None) if AgreementProcess.agreement.field.is_cached(process) else None
+    if agreement is None or agreement.pk != agreement_id:
+        agreement = Agreement.objects.select_related("counterpart", "drafted_by", "director").get(pk=agreement_id)
     node = task.flow_task
-    opinions = Opinion.objects.filter(agreement=agreement, round=agreement.consultation_round) \
-        if getattr(node, "per_dg", False) else ()
+    opinions = ()
+    if getattr(node, "per_dg", False):
+        held = getattr(process, "round_opinions", None)  # read by the split that creates the DG tasks
+        opinions = held[1] if held and held[0] == agreement.consultation_round else \
+            Opinion.objects.filter(agreement=agreement, round=agreement.consultation_round)
     back = (lambda: sent_back(agreement)) if agreement.status == Status.NEGOTIATION else None
     notifications.task_assigned(
         task_key=str(task.pk), agreement=agreement, title=str(node.task_title or node.name),
         description=str(node.task_description or ""), due=task_due_date(task, agreement, list(opinions)),
         path=reverse("task_page", args=[task.pk]),
-        recipients=task_recipients(task, agreement), sent_back=back,
+        recipients=task_recipients(task, agreement), sent_back=back, new_task=True,
     )

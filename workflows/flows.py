@@ -19,7 +19,7 @@ from agreements.procedure import services
 
 from . import forms
 from .models import AgreementProcess
-from .nodes import SplitEach, Step
+from .nodes import Join, SplitEach, Step
 
 
 class AgreementFlow(flow.Flow):
@@ -90,7 +90,7 @@ class AgreementFlow(flow.Flow):
     )
     consultation_deadline = flow.Timer(this.consultation_due).Next(this.silent_assent)
     silent_assent = flow.Function(this.record_silent_assent).Next(this.consultation_join)
-    consultation_join = flow.Join(continue_on_condition=this.consultation_settled).Next(this.close_consultation)
+    consultation_join = Join(continue_on_condition=this.consultation_settled).Next(this.close_consultation)
     close_consultation = flow.Function(this.consultation_close).Next(this.after_consultation)
     after_consultation = flow.If(this.text_sent_back).Then(this.negotiate).Else(this.approve)
 
@@ -135,7 +135,7 @@ class AgreementFlow(flow.Flow):
         .Permission("agreements.act_secretariat")
         .Next(this.notices_join)
     )
-    notices_join = flow.Join().Next(this.open_observations)
+    notices_join = Join().Next(this.open_observations)
     open_observations = flow.Function(this.observations_open).Next(this.await_observations)
 
     # 7. Attesa osservazioni: 30 days from the later receipt of the notice, unless observations or a nulla osta
@@ -152,7 +152,7 @@ class AgreementFlow(flow.Flow):
     )
     observations_deadline = flow.Timer(this.observations_due).Next(this.observations_silence)
     observations_silence = flow.Function(this.record_observations_silence).Next(this.observations_join)
-    observations_join = flow.Join(continue_on_condition=this.observations_settled).Next(this.report_outcome)
+    observations_join = Join(continue_on_condition=this.observations_settled).Next(this.report_outcome)
 
     # 8. The outcome of the coordination with the State goes to the Assembly (L.R. 16/2008 art. 17 c. 2); then the
     #    Assembly's own observations on the draft are recorded (changes send the text back, like the government's).
@@ -251,12 +251,12 @@ class AgreementFlow(flow.Flow):
 
     def dg_tasks(self, activation):
         agreement = activation.process.agreement
-        return [
-            {"dg": opinion.dg_id, "dg_name": opinion.dg.name}
-            for opinion in Opinion.objects.filter(agreement=agreement, round=agreement.consultation_round)
-            .select_related("dg")
-            .order_by("dg__name")
-        ]
+        opinions = list(Opinion.objects.filter(agreement=agreement, round=agreement.consultation_round)
+                        .select_related("dg").order_by("dg__name"))
+        # Kept on the run for what the same split creates next: each DG task's deadline (workflows.assignments)
+        # and the consultation timer (consultation_due), without reading the opinions again.
+        activation.process.round_opinions = (agreement.consultation_round, opinions)
+        return [{"dg": opinion.dg_id, "dg_name": opinion.dg.name} for opinion in opinions]
 
     # --- Routing conditions ------------------------------------------------------------------------------
 
@@ -284,18 +284,24 @@ class AgreementFlow(flow.Flow):
     def silence_counts(self, activation):
         return not activation.process.agreement.needs_full_powers
 
+    # The join conditions read the database, not the agreement in hand: each is one query however stale an
+    # instance might be, and leaves process.agreement (with its people, read once) as it is.
+
     def consultation_settled(self, activation, active_tasks):
-        activation.process.agreement.refresh_from_db()
         return services.consultation_settled(activation.process.agreement)
 
     def observations_settled(self, activation, active_tasks):
-        activation.process.agreement.refresh_from_db()
-        return bool(activation.process.agreement.observations_outcome)
+        return services.observations_settled(activation.process.agreement)
 
     # --- Timers: legal days end at midnight, Europe/Rome -------------------------------------------------
 
     def consultation_due(self, activation) -> datetime.datetime:
-        due = services.consultation_due_date(activation.process.agreement)
+        agreement = activation.process.agreement
+        held = getattr(activation.process, "round_opinions", None)
+        if held and held[0] == agreement.consultation_round and held[1]:
+            due = max(opinion.due_date for opinion in held[1])
+        else:
+            due = services.consultation_due_date(agreement)
         return dates.start_of_day(due + datetime.timedelta(days=1))
 
     def observations_due(self, activation) -> datetime.datetime:

@@ -3,8 +3,11 @@
 from django.urls import path
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.join import JoinActivation as ViewflowJoinActivation
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.nodes.view import ViewActivation
+from viewflow.workflow.status import STATUS
 
 from agreements.common import rules
 
@@ -35,6 +38,65 @@ class SplitEach(flow.Split):
     def Next(self, node, case=None, data_source=None):
         self._activate_next.append((node, case, data_source))
         return self
+
+
+class JoinActivation(ViewflowJoinActivation):
+    """Viewflow's join, with the run in hand: an arrival at an existing join task reuses the process (and the
+    agreement the flow keeps current on it) instead of reading both again, and the incoming tokens are read once
+    per arrival (Viewflow asks for them in each of its two condition checks and again on completion)."""
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        """As Viewflow's JoinActivation.create, with `task.process` set to the process in hand."""
+        task_class = flow_task.flow_class.task_class
+        tasks = list(task_class._default_manager.filter(
+            flow_task=flow_task, process=prev_activation.process, status__in=[STATUS.NEW, STATUS.STARTED])[:2])
+        if len(tasks) > 1:
+            raise FlowRuntimeError("More than one join instance for process found")
+        if tasks:
+            task = tasks[0]
+            task.process = prev_activation.process
+        else:
+            if token.is_split_token():
+                token = token.get_base_split_token()
+            task = task_class(process=prev_activation.process, flow_task=flow_task, token=token)
+            task.data = data if data is not None else {}
+            task.seed = seed
+            task.save()
+        task.previous.add(prev_activation.task)
+        return cls(task)
+
+    def _join_token_prefixes(self):
+        if getattr(self, "_prefixes", None) is None:
+            self._prefixes = super()._join_token_prefixes()
+        return self._prefixes
+
+    def cancel_active_tasks(self, active_tasks):
+        """The branches still open (a deadline timer) are cancelled with the process in hand."""
+        active_tasks = list(active_tasks)
+        for task in active_tasks:
+            task.process = self.process
+        super().cancel_active_tasks(active_tasks)
+
+
+class Join(flow.Join):
+    """Viewflow's Join (JoinActivation above); its `continue_on_condition` is asked once per arrival, where
+    Viewflow asks it up to three times with nothing changed in between."""
+
+    activation_class = JoinActivation
+
+    def _resolve(self, cls):
+        super()._resolve(cls)
+        condition = self._continue_on_condition
+        if condition is None:
+            return
+
+        def once_per_arrival(activation, active_tasks):
+            if not hasattr(activation, "_condition_value"):
+                activation._condition_value = condition(activation, active_tasks)
+            return activation._condition_value
+
+        self._continue_on_condition = once_per_arrival
 
 
 class StepActivation(ViewActivation):

@@ -7,6 +7,9 @@ from agreements.models import Delegation
 
 from .models import AgreementProcess
 
+# What completing a task reads with its run: the agreement and the people its notifications reach.
+AGREEMENT_AT_HAND = ("agreement__counterpart", "agreement__drafted_by__profile", "agreement__director__profile")
+
 
 def agreement_of(task):
     return AgreementProcess.objects.select_related("agreement").get(pk=task.process_id).agreement
@@ -14,12 +17,12 @@ def agreement_of(task):
 
 def principal_for(user, task, agreement=None):
     """The user `user` acts for on `task`: themselves, or the absent holder they deputise. None: no right.
-    `agreement` is the task's, when the caller has it already (else it is read)."""
+    `agreement`, the task's agreement when the caller has it in hand (else it is read)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     node = task.flow_task
     roles = getattr(node, "roles", ())
-    agreement = agreement or agreement_of(task)
+    agreement = agreement if agreement is not None else agreement_of(task)
     candidates = [user]
     if task.owner_id and task.owner_id != user.pk:
         today = dates.today()

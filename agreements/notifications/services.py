@@ -7,6 +7,8 @@ information message of someone who chose the daily digest, waits for `digests_se
 are always sent at once. Each message is written in the recipient's language (Profile.language).
 """
 
+import contextlib
+import contextvars
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +25,17 @@ from agreements.common.audit import audit_record
 from agreements.common.errors import InvalidDataError, PermissionDeniedError
 from agreements.common.roles import Role
 from agreements.health.services import heartbeat_record
-from agreements.models import ALWAYS_IMMEDIATE, Agreement, Notification, NotificationKind, Opinion, OpinionKind, Profile
-from agreements.outbox.services import outbox_enqueue
+from agreements.models import (
+    ALWAYS_IMMEDIATE,
+    Agreement,
+    Notification,
+    NotificationKind,
+    Opinion,
+    OpinionKind,
+    OutboxMessage,
+    Profile,
+)
+from agreements.outbox.services import message_id_for, outbox_enqueue, relay_soon
 
 User = get_user_model()
 
@@ -115,37 +126,92 @@ def render(agreement: Agreement | None, message: Message, reason: str) -> tuple[
 
 
 def notify(*, kind: str, key: str, agreement: Agreement | None, recipients: list[Recipient],
-           compose: Callable[[], Message], skip=None) -> list[Notification]:
+           compose: Callable[[], Message], skip=None, new_event: bool = False) -> list[Notification]:
     """One notification per recipient (active users), once per key; `skip`, the person who acted, is not told
     of their own act, except of a task that reaches them. E-mailed through the outbox at once unless it is an
-    information message for someone who chose the daily digest."""
-    created = []
-    seen = set()
+    information message for someone who chose the daily digest. Whatever the number of recipients: one query
+    for the keys already used, one for the e-mails, one for the notifications. `new_event`: the key cannot have
+    been used (it names a task just created, or a version of the agreement just written), so it is not looked
+    for; the key's unique constraint still refuses a second row."""
+    chosen = {}
     for recipient in recipients:
         user = recipient.user
-        if user is None or not user.is_active or user.pk in seen:
+        if user is None or not user.is_active or user.pk in chosen:
             continue
         if skip is not None and user.pk == skip.pk and kind != NotificationKind.TASK:
             continue
-        seen.add(user.pk)
-        row_key = f"{key}-u{user.pk}"
-        if Notification.objects.filter(key=row_key).exists():
-            continue  # this event already reached this person
+        chosen[user.pk] = recipient
+    if not chosen:
+        return []
+    row_keys = {pk: f"{key}-u{pk}" for pk in chosen}
+    # Keys already used: this event already reached these people.
+    done = set() if new_event else set(
+        Notification.objects.filter(key__in=row_keys.values()).order_by().values_list("key", flat=True))
+    created, mails = [], []
+    for pk, recipient in chosen.items():
+        user, row_key = recipient.user, row_keys[pk]
+        if row_key in done:
+            continue
         with translation.override(_language(user)):
             message = compose()
             reason = recipient.reason()
             text, html = render(agreement, message, reason)
         digest = kind not in ALWAYS_IMMEDIATE and _digest(user)
-        notification = Notification.objects.create(
+        notification = Notification(
             user=user, agreement=agreement, kind=kind, key=row_key, subject=message.subject[:300], body=text,
             url=message.path, digest_pending=digest and bool(user.email),
         )
         if user.email and not digest:
-            notification.outbox = outbox_enqueue(key=f"notification-{row_key}", to=[user.email],
-                                                 subject=message.subject, text=text, html=html, agreement=agreement)
-            notification.save(update_fields=["outbox"])
+            mails.append((notification, OutboxMessage(
+                message_id=message_id_for(f"notification-{row_key}"), to=[user.email], subject=message.subject[:300],
+                body_text=text, body_html=html, agreement=agreement, next_attempt_at=timezone.now())))
         created.append(notification)
+    batch = _batch.get()
+    if batch is not None:
+        batch.append((created, mails))
+    else:
+        _write([(created, mails)])
     return created
+
+
+_batch = contextvars.ContextVar("notifications_batch", default=None)
+
+
+@contextlib.contextmanager
+def batched():
+    """The notifications made inside the block are written together when it ends without error: one INSERT
+    for their e-mails, one for the notifications (workflows.completion: one transition of the procedure). Nested
+    blocks join the outer one; an error discards them (the transaction rolls back anyway)."""
+    if _batch.get() is not None:
+        yield
+        return
+    pending = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    _write(pending)
+
+
+def _write(pending) -> None:
+    created = [n for rows, _mails in pending for n in rows]
+    mails = [pair for _rows, pairs in pending for pair in pairs]
+    if mails:
+        for (notification, _mail), outbox in zip(mails, _outbox_enqueue_many([m for _n, m in mails]), strict=True):
+            notification.outbox = outbox
+    if created:
+        Notification.objects.bulk_create(created)
+
+
+def _outbox_enqueue_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """outbox_enqueue for several messages in one statement, once per Message-ID: a message whose Message-ID is
+    already queued keeps its row as it is (the conflict updates nothing but the key to itself, so that the row's
+    id comes back). The relay is asked to run after the commit."""
+    rows = OutboxMessage.objects.bulk_create(messages, update_conflicts=True, unique_fields=["message_id"],
+                                             update_fields=["message_id"])
+    relay_soon()
+    return rows
 
 
 # --- The events -------------------------------------------------------------------------------------------------
@@ -179,8 +245,9 @@ def opinion_given(*, opinion: Opinion, actor) -> list[Notification]:
                        path=agreement_path(agreement), link_label=_agreement_link(),
                        facts=[(_("Turno di consultazione"), str(opinion.round))])
 
+    # An opinion is given once (opinion_give refuses a second): its key is new.
     return notify(kind=NotificationKind.OPINION, key=f"opinion-{opinion.pk}-{opinion.kind}", agreement=agreement,
-                  recipients=_people_of(agreement), compose=compose, skip=actor)
+                  recipients=_people_of(agreement), compose=compose, skip=actor, new_event=True)
 
 
 def phase_changed(*, agreement: Agreement, before: str, after: str, actor, version: int) -> list[Notification]:
@@ -197,7 +264,7 @@ def phase_changed(*, agreement: Agreement, before: str, after: str, actor, versi
         )
 
     return notify(kind=NotificationKind.PHASE, key=f"phase-{agreement.pk}-v{version}-{after}", agreement=agreement,
-                  recipients=_people_of(agreement), compose=compose, skip=actor)
+                  recipients=_people_of(agreement), compose=compose, skip=actor, new_event=True)
 
 
 def deadline_moved(*, agreement: Agreement, due_date: datetime.date, actor) -> list[Notification]:
@@ -230,10 +297,12 @@ def deadline_moved(*, agreement: Agreement, due_date: datetime.date, actor) -> l
 
 
 def task_assigned(*, task_key: str, agreement: Agreement, title: str, description: str, due: datetime.date | None,
-                  path: str, recipients: list[Recipient], sent_back: Callable | None = None) -> list[Notification]:
+                  path: str, recipients: list[Recipient], sent_back: Callable | None = None,
+                  new_task: bool = False) -> list[Notification]:
     """A task reached people (its holder, the role's queue, every referent of a DG, a holder's deputy): each is
     told at once what is asked, by when, and where to do it; after a send-back, also what came back and why
-    (`sent_back()` returns an object with who, when, label and reasons, read in the recipient's language)."""
+    (`sent_back()` returns an object with who, when, label and reasons, read in the recipient's language).
+    `new_task`: the task was created in this transaction, so nobody was told of it yet."""
 
     def compose():
         back = sent_back() if sent_back is not None else None
@@ -256,7 +325,7 @@ def task_assigned(*, task_key: str, agreement: Agreement, title: str, descriptio
         return Message(subject=subject, paragraphs=paragraphs, path=path, link_label=_("Apri l'attività"), facts=facts)
 
     return notify(kind=NotificationKind.TASK, key=f"task-{task_key}", agreement=agreement, recipients=recipients,
-                  compose=compose)
+                  compose=compose, new_event=new_task)
 
 
 def delegation_started(*, delegation) -> list[Notification]:

@@ -7,6 +7,7 @@ nothing of Viewflow. `on_behalf_of` is the absent user a deputy acts for; the pr
 import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -163,6 +164,7 @@ def opinion_give(*, agreement: Agreement, dg, actor, kind: str, notes: str = "",
     agreement = locked(agreement)
     require_status(agreement, Status.CONSULTATION)
     opinion = Opinion.objects.select_for_update().get(agreement=agreement, dg=dg, round=agreement.consultation_round)
+    opinion.agreement, opinion.dg = agreement, dg  # in hand: the notification reads them
     if opinion.kind != OpinionKind.PENDING:
         raise InvalidStateError(_("Il parere della %(dg)s è già stato registrato.") % {"dg": dg})
     opinion.kind, opinion.notes, opinion.given_by = kind, notes.strip(), actor
@@ -206,9 +208,15 @@ def opinions_silent_assent(*, agreement: Agreement) -> list[Opinion]:
 
 
 def consultation_settled(agreement: Agreement) -> bool:
+    """No opinion of the agreement's current round (as stored, not as `agreement` holds it) is pending."""
     return not Opinion.objects.filter(
-        agreement=agreement, round=agreement.consultation_round, kind=OpinionKind.PENDING
+        agreement=agreement, round=F("agreement__consultation_round"), kind=OpinionKind.PENDING
     ).exists()
+
+
+def observations_settled(agreement: Agreement) -> bool:
+    """The government's answer (observations, nulla osta, or silence) is recorded, as stored."""
+    return Agreement.objects.filter(pk=agreement.pk).exclude(observations_outcome="").exists()
 
 
 def consultation_unfavourable(agreement: Agreement) -> bool:

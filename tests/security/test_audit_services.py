@@ -27,7 +27,8 @@ SYSTEM = None  # the event names no user: actor_name "sistema"
 
 SERVICE_MODULES = (records, procedure, accounts, clauses, activities)
 # Public functions of those modules that only read, or guard a write without being one.
-READS = {"consultation_due_date", "consultation_settled", "consultation_unfavourable", "earliest_signature_date",
+READS = {"consultation_due_date", "consultation_settled", "observations_settled", "consultation_unfavourable",
+         "earliest_signature_date", "holding",
          "locked", "require_status", "write_fields", "check_date_order", "next_reference", "api_user",
          "has_api_token", "publication_reference", "text_sent_back", "similar_counterparts", "article_changes",
          "check_clause_text", "fixed_fields", "similar_stakeholders"}
