@@ -298,8 +298,13 @@ def main():
         started = time.perf_counter()
         world = populate(args.agreements, processes=args.processes)
         later_steps(world)
+        # The search pages rank a full index, as on a live database (the seed writes rows, not index entries).
+        from agreements.search.services import search_reindex_all
+
+        search_reindex_all()
         analyze()
-        print(f"seeded {args.agreements} agreements in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        print(f"seeded and indexed {args.agreements} agreements in {time.perf_counter() - started:.0f} s",
+              file=sys.stderr)
         users = world["users"]
         api_key = api_token_issue(user=users["drafter"], actor=users["drafter"]).key
         feed_key = calendar_token_issue(actor=users["drafter"]).key

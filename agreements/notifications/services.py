@@ -32,10 +32,9 @@ from agreements.models import (
     NotificationKind,
     Opinion,
     OpinionKind,
-    OutboxMessage,
     Profile,
 )
-from agreements.outbox.services import message_id_for, outbox_enqueue, relay_soon
+from agreements.outbox.services import outbox_enqueue, outbox_enqueue_many, outbox_message
 
 User = get_user_model()
 
@@ -162,9 +161,9 @@ def notify(*, kind: str, key: str, agreement: Agreement | None, recipients: list
             url=message.path, digest_pending=digest and bool(user.email),
         )
         if user.email and not digest:
-            mails.append((notification, OutboxMessage(
-                message_id=message_id_for(f"notification-{row_key}"), to=[user.email], subject=message.subject[:300],
-                body_text=text, body_html=html, agreement=agreement, next_attempt_at=timezone.now())))
+            mails.append((notification, outbox_message(
+                key=f"notification-{row_key}", to=[user.email], subject=message.subject, text=text, html=html,
+                agreement=agreement)))
         created.append(notification)
     batch = _batch.get()
     if batch is not None:
@@ -198,20 +197,10 @@ def _write(pending) -> None:
     created = [n for rows, _mails in pending for n in rows]
     mails = [pair for _rows, pairs in pending for pair in pairs]
     if mails:
-        for (notification, _mail), outbox in zip(mails, _outbox_enqueue_many([m for _n, m in mails]), strict=True):
+        for (notification, _mail), outbox in zip(mails, outbox_enqueue_many([m for _n, m in mails]), strict=True):
             notification.outbox = outbox
     if created:
         Notification.objects.bulk_create(created)
-
-
-def _outbox_enqueue_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
-    """outbox_enqueue for several messages in one statement, once per Message-ID: a message whose Message-ID is
-    already queued keeps its row as it is (the conflict updates nothing but the key to itself, so that the row's
-    id comes back). The relay is asked to run after the commit."""
-    rows = OutboxMessage.objects.bulk_create(messages, update_conflicts=True, unique_fields=["message_id"],
-                                             update_fields=["message_id"])
-    relay_soon()
-    return rows
 
 
 # --- The events -------------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.db import connections, router, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,19 +62,34 @@ def message_id_for(key: str) -> str:
     return f"<{key}@intese.regione>"
 
 
+def outbox_message(*, key: str, to: list[str], subject: str, text: str, html: str = "", agreement=None,
+                   reminder=None) -> OutboxMessage:
+    """The row that queues one message under `key`, not yet written (outbox_enqueue, outbox_enqueue_many)."""
+    return OutboxMessage(message_id=message_id_for(key), to=list(to), subject=subject[:300], body_text=text,
+                         body_html=html, agreement=agreement, reminder=reminder, next_attempt_at=timezone.now())
+
+
 def outbox_enqueue(*, key: str, to: list[str], subject: str, text: str, html: str = "", agreement=None,
                    reminder=None) -> OutboxMessage:
     """Queue one message, once per key: a second call with the same key returns the existing row."""
+    row = outbox_message(key=key, to=to, subject=subject, text=text, html=html, agreement=agreement,
+                         reminder=reminder)
+    fields = ("to", "subject", "body_text", "body_html", "agreement", "reminder", "next_attempt_at")
     message, created = OutboxMessage.objects.get_or_create(
-        message_id=message_id_for(key),
-        defaults={
-            "to": list(to), "subject": subject[:300], "body_text": text, "body_html": html,
-            "agreement": agreement, "reminder": reminder, "next_attempt_at": timezone.now(),
-        },
-    )
+        message_id=row.message_id, defaults={name: getattr(row, name) for name in fields})
     if created:
         relay_soon()
     return message
+
+
+def outbox_enqueue_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """outbox_enqueue for several rows (made by outbox_message) in one statement, once per Message-ID: a message
+    whose Message-ID is already queued keeps its row as it is (the conflict updates nothing but the key to itself,
+    so that the row's id comes back). The relay is asked to run after the commit."""
+    rows = OutboxMessage.objects.bulk_create(messages, update_conflicts=True, unique_fields=["message_id"],
+                                             update_fields=["message_id"])
+    relay_soon()
+    return rows
 
 
 # --- Asking a worker to relay now ----------------------------------------------------------------------------
@@ -206,7 +221,8 @@ def _take(message: OutboxMessage, now: datetime.datetime, *, sent: OutboxMessage
         taken = OutboxMessage.objects.filter(
             pk=message.pk, state__in=[State.QUEUED, State.RETRYING, State.SENDING], next_attempt_at__lte=now,
         ).update(state=State.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + lease(),
-                 last_error=Case(When(state=State.SENDING, then=Value(interrupted)), default=F("last_error")))
+                 last_error=Case(When(state=State.SENDING, then=Value(str(interrupted))), default=F("last_error"),
+                                 output_field=TextField()))
         if not taken:
             return False
         attempts = OutboxMessage.objects.values_list("attempts", flat=True).get(pk=message.pk)

@@ -10,6 +10,7 @@ import inspect
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agreements.accounts import services as accounts
 from agreements.activities import services as activities
@@ -20,6 +21,7 @@ from agreements.procedure import services as procedure
 from agreements.procedure.services import Decision
 from agreements.records import services as records
 from agreements.records.services import Closure
+from tests.support.documents import docx_bytes
 from tests.support.factories import AgreementFactory, CounterpartFactory, InForceAgreementFactory, UserFactory
 
 TODAY = datetime.date(2026, 6, 15)
@@ -56,6 +58,13 @@ def tacitly_extended():
 
 # name -> function(people) returning (service keyword arguments, expected actor or SYSTEM, the agreement the event
 # is about or None). `p` holds the role fixtures.
+def an_attachment(p):
+    p.request.getfixturevalue("media_root")
+    activity = activities.activity_create(actor=p.drafter, kind="event", title="Evento", starts_on=TODAY)
+    upload = SimpleUploadedFile("verbale.docx", docx_bytes("Verbale della riunione"))
+    return dict(actor=p.drafter, activity=activity, doc_type="verbale_attivita", upload=upload), p.drafter, None
+
+
 def an_activity(p):
     activity = activities.activity_create(actor=p.drafter, kind="event", title="Evento", starts_on=TODAY)
     return dict(actor=p.drafter, activity=activity, title="Evento rinominato", dgs=[p.dg_agri]), p.drafter, None
@@ -66,6 +75,7 @@ CASES = {
         dict(actor=p.drafter, kind="delegation_received", title="Delegazione", starts_on=TODAY, country_code="FR",
              dgs=[p.dg_agri]), p.drafter, None),
     "activity_update": an_activity,
+    "activity_attachment_upload": an_attachment,
     "stakeholder_create": lambda p: (
         dict(actor=p.drafter, name="Università di Bologna", type="university"), p.drafter, None),
     "counterpart_create": lambda p: (
@@ -203,6 +213,7 @@ def test_every_public_service_function_is_in_the_table():
 
 class People:
     def __init__(self, request):
+        self.request = request
         for name in ("drafter", "director", "secretariat", "admin_user", "dg_agri", "referent_agri"):
             setattr(self, name, request.getfixturevalue(name))
 
