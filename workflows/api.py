@@ -111,5 +111,10 @@ def complete_task(request, task_id: Annotated[int, Path(ge=1, le=MAX_ID)], paylo
     if payload.step != task.flow_task.name:
         raise InvalidDataError.for_field(
             "step", _("L'attività è del passo %(step)s.") % {"step": task.flow_task.name})
-    agreement = task_complete(task=task, actor=request.user, data=form_data(payload.data))
+    try:
+        agreement = task_complete(task=task, actor=request.user, data=form_data(payload.data))
+    except InvalidDataError as error:  # the step's form and service name their fields; the client sends data.<field>
+        raise InvalidDataError(error.message, {
+            f"data.{field}" if field != "__all__" else "data": messages for field, messages in error.errors.items()
+        }) from None
     return agreement_detail(agreement_for(request.user, pk=agreement.pk), request.user)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from agreements.clauses import selectors as clause_selectors
 from agreements.common import dates
 from agreements.common.audit import audit_record, diff, snapshot
-from agreements.common.errors import InvalidStateError, StaleObjectError
+from agreements.common.errors import InvalidDataError, InvalidStateError, StaleObjectError
 from agreements.common.errors import ServiceError as ValidationFailed
 from agreements.common.guards import require_role
 from agreements.common.languages import country_name, is_country
@@ -533,7 +533,8 @@ def tacit_extension_inform(*, agreement: Agreement, actor, date: datetime.date, 
     if not protocol.strip():
         raise ValidationFailed(_("Indicare il numero di protocollo."))
     if date > dates.today():
-        raise ValidationFailed(_("La data dell'informativa non può essere futura."))
+        message = _("La data dell'informativa non può essere futura.")
+        raise InvalidDataError(message, {"date": [message]})
     return write_fields(agreement, actor, "tacit_extension_inform", {"tacit_extension_informed_on": date},
                         detail={"protocol": protocol.strip(), "end_date": agreement.end_date})
 

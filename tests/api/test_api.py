@@ -464,3 +464,40 @@ def test_end_date_past_the_calendar_is_an_error_on_the_duration_not_a_crash():
         dates.end_date(datetime.date(9999, 12, 31), 24)
     assert list(refused.value.errors) == ["duration_months"] and "9999-12-31" in refused.value.errors[
         "duration_months"][0]
+
+
+def test_an_act_dated_in_the_future_is_422_naming_the_field_and_the_task_stays_open(client, drafter, director,
+                                                                                     secretariat, proposal):
+    from tests.support.lifecycle import complete
+
+    # given an accordo with a State whose notices are out: the government's answer (with full powers) is due
+    state = CounterpartFactory(name="Repubblica di Moldova", country="Moldova", type="state")
+    body = {**proposal, "kind": "accordo", "counterpart": state.name, "dgs": []}
+    agreement = Agreement.objects.get(reference=Api(client, drafter).post("/agreements", body).json()["reference"])
+    today = timezone.localdate()
+    complete(agreement, "inform_assembly_start", secretariat, date=today, protocol="AL/1")
+    complete(agreement, "notify_negotiations", secretariat, date=today, protocol="MAECI/1", criteria="")
+    complete(agreement, "negotiate", drafter, confirm=True)
+    complete(agreement, "approve", director, decision="approve", remarks="")
+    complete(agreement, "giunta", secretariat, dgr_number="57/2026", dgr_date=today)
+    complete(agreement, "notify_government", secretariat, date=today, protocol="PG/1")
+    complete(agreement, "transmit_assembly", secretariat, date=today, protocol="AL/2")
+    task = task_of(agreement, "record_observations")
+    api = Api(client, secretariat)
+    tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    answer = {"outcome": "nulla_osta", "date": today.isoformat(), "full_powers_date": today.isoformat(),
+              "full_powers_protocol": "MAECI/77"}
+    before = (Agreement.objects.count(), AuditEvent.objects.count())
+    # when the full powers, or the nulla osta, are dated tomorrow
+    for field in ("full_powers_date", "date"):
+        refused = detail_of(api.post(f"/tasks/{task.pk}/complete",
+                                     {"step": "record_observations", "data": {**answer, field: tomorrow}}), 422)
+        # then the answer names the field as the client sent it, with the reason, and nothing is written
+        [error] = refused["errors"]
+        assert error["field"] == f"data.{field}" and "non può essere futura" in error["message"], refused
+        assert refused["detail"] == error["message"]
+    nothing_written(*before)
+    assert open_steps(agreement) == ["record_observations"]
+    # and the same answer dated today is taken
+    api.post(f"/tasks/{task.pk}/complete", {"step": "record_observations", "data": answer})
+    assert open_steps(agreement) == ["report_outcome"]
