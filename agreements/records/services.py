@@ -249,10 +249,11 @@ def _signatories_create(agreement: Agreement, rows) -> None:
 
 
 def check_date_order(*pairs):
-    """Each pair is (earlier, later, message): refuse when later < earlier."""
-    for earlier, later, message in pairs:
+    """Each pair is (earlier, later, message, field): refuse when later < earlier, naming `field`, the submitted
+    field at fault (usually the later date, the one just entered; the API answers 400 naming it)."""
+    for earlier, later, message, field in pairs:
         if earlier and later and later < earlier:
-            raise ValidationFailed(message)
+            raise ValidationFailed(message, field=field)
 
 
 # --- Proposal and record ------------------------------------------------------------------------------------
@@ -595,7 +596,7 @@ def agreement_import(*, actor, title: str, kind: str, counterpart, status: str, 
         raise ValidationFailed(_("Tipo o stato non importabile: %(kind)s, %(status)s") % {"kind": kind,
                                                                                          "status": status})
     check_date_order((record.get("entry_into_force"), record.get("end_date"),
-                       _("La scadenza non può precedere l'entrata in vigore.")))
+                       _("La scadenza non può precedere l'entrata in vigore."), "end_date"))
     if record.get("entry_into_force") and record.get("duration_months") and not record.get("end_date"):
         record["end_date"] = dates.end_date(record["entry_into_force"], record["duration_months"])
     agreement = Agreement.objects.create(reference=next_reference(kind, year), title=title.strip(), kind=kind,
