@@ -23,7 +23,7 @@ from agreements.api.strict import (
     line,
 )
 from agreements.common.access import agreement_for
-from agreements.common.errors import InvalidDataError, PermissionDeniedError
+from agreements.common.errors import InvalidDataError, PermissionDeniedError, ServiceError
 from agreements.common.roles import Role, has_role
 from agreements.models import AgreementKind, RenewalClause
 from agreements.records.selectors import proposal_references
@@ -97,8 +97,9 @@ TaskCompleteIn = Annotated[Union[tuple(_step_payload(node) for node in STEPS.val
              summary="Completa un'attività aperta di un accordo",
              description="Il corpo nomina il passo dell'attività (`step`, come in `open_tasks`) e ne porta i campi "
                          "(`data`, uno schema per passo). Un passo diverso da quello dell'attività: 422 sul campo "
-                         "`step`; regole che lo schema non esprime (date in ordine, date non future): 422 con il "
-                         "campo nominato; attività già completata: 409.")
+                         "`step`; date future: 422 con il campo nominato; regole che lo schema non esprime (date "
+                         "non in ordine, firma prima della fine dell'attesa di 30 giorni): 400 con il campo "
+                         "nominato in `errors`; attività già completata: 409.")
 def complete_task(request, task_id: Annotated[int, Path(ge=1, le=MAX_ID)], payload: TaskCompleteIn):
     task = AgreementFlow.task_class.objects.filter(pk=task_id).first()
     if task is None or not hasattr(task.flow_task, "form_class"):
@@ -111,5 +112,14 @@ def complete_task(request, task_id: Annotated[int, Path(ge=1, le=MAX_ID)], paylo
     if payload.step != task.flow_task.name:
         raise InvalidDataError.for_field(
             "step", _("L'attività è del passo %(step)s.") % {"step": task.flow_task.name})
-    agreement = task_complete(task=task, actor=request.user, data=form_data(payload.data))
+    try:
+        agreement = task_complete(task=task, actor=request.user, data=form_data(payload.data))
+    except InvalidDataError as error:  # the step's form and service name their fields; the client sends data.<field>
+        raise InvalidDataError(error.message, {
+            f"data.{field}" if field != "__all__" else "data": messages for field, messages in error.errors.items()
+        }) from None
+    except ServiceError as error:  # a rule about one field (dates out of order): 400 naming data.<field>
+        if error.field:
+            error.field = f"data.{error.field}"
+        raise
     return agreement_detail(agreement_for(request.user, pk=agreement.pk), request.user)

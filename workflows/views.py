@@ -47,8 +47,8 @@ class StepView(FormView):
     def form_valid(self, form):
         try:
             task_complete(task=self.task, actor=self.request.user, data=form.data)
-        except ServiceError as error:
-            form.add_error(None, str(error))
+        except ServiceError as error:  # a rule about one field (dates out of order): shown next to it
+            form.add_error(error.field if error.field in form.fields else None, str(error))
             return self.form_invalid(form)
         messages.success(self.request, _("Attività «%(step)s» completata.") % {"step": self.task.flow_task.task_title})
         return redirect(agreement_path(self.agreement.reference))

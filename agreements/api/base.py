@@ -2,7 +2,8 @@
 
 config/api.py builds the NinjaAPI with `build_api()` and mounts the routers of the rooms (agreements/api/ and
 workflows/api.py). Every error is JSON {"detail": "<message>"} (plus "errors" per field where the payload is at
-fault; "incident" on a 500, the reference to quote, also in the log)."""
+fault, 422, or where a rule the schema cannot express names a field, 400; "incident" on a 500, the reference to
+quote, also in the log)."""
 
 import logging
 import uuid
@@ -132,6 +133,8 @@ def _refused(request, exc):
         return _error(request, 403, exc.message)
     if isinstance(exc, InvalidStateError | StaleObjectError):
         return _error(request, 409, exc.message)
+    if exc.field:  # a rule the schema cannot express (dates out of order) about one submitted field
+        return _error(request, 400, exc.message, errors=[{"field": exc.field, "message": str(exc.message)}])
     return _error(request, 400, exc.message)
 
 
@@ -169,7 +172,9 @@ class FieldError(Schema):
 
 class ErrorOut(Schema):
     detail: str
-    errors: list[FieldError] | None = Field(None, description="Un elemento per campo in errore (422)")
+    errors: list[FieldError] | None = Field(None, description="Un elemento per campo in errore (422; 400 quando una "
+                                                "regola che lo schema non esprime riguarda un campo, come date "
+                                                "non in ordine)")
     incident: str | None = Field(None, description="Riferimento della segnalazione (500), anche nel log")
 
 

@@ -4,11 +4,14 @@ from django.utils.translation import gettext as _
 
 
 class ServiceError(Exception):
-    """A request the rules refuse. Nothing was written."""
+    """A request the rules refuse. Nothing was written. `field`, when given, is the submitted field the refusal is
+    about (as the step's form and the API data name it: "dgr_date", "date"...), for a rule the schema cannot express
+    (dates out of order): the API names it in `errors`, the page shows the message next to it."""
 
-    def __init__(self, message):
+    def __init__(self, message, field: str | None = None):
         super().__init__(str(message))
         self.message = message
+        self.field = field
 
 
 class PermissionDeniedError(ServiceError):

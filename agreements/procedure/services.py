@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from agreements.common import dates
 from agreements.common.audit import audit_record
-from agreements.common.errors import InvalidStateError, PermissionDeniedError
+from agreements.common.errors import InvalidDataError, InvalidStateError, PermissionDeniedError
 from agreements.common.errors import ServiceError as ValidationFailed
 from agreements.common.guards import acting, require_role
 from agreements.common.roles import Role, has_role, user_dg_id
@@ -31,9 +31,10 @@ from agreements.records.services import DGR_NUMBER, check_date_order, locked, re
 # --- Start of the procedure: qualification, Assembly informed, negotiations notified --------------------------
 
 
-def _no_future(day, message):
+def _no_future(day, message, field: str):
+    """An act cannot be dated in the future: refused as an error on `field` (the API names it, 422)."""
     if day and day > dates.today():
-        raise ValidationFailed(message)
+        raise InvalidDataError(message, {field: [message]})
 
 
 def _require_start(agreement: Agreement):
@@ -69,8 +70,8 @@ def assembly_inform_start(*, agreement: Agreement, actor, date: datetime.date, p
     if not protocol.strip():
         raise ValidationFailed(_("Indicare il numero di protocollo."))
     check_date_order((timezone.localdate(agreement.created_at), date,
-                      _("L'informativa non può precedere la proposta.")))
-    _no_future(date, _("La data dell'informativa non può essere futura."))
+                      _("L'informativa non può precedere la proposta."), "date"))
+    _no_future(date, _("La data dell'informativa non può essere futura."), "date")
     return write_fields(agreement, actor, "assembly_inform_start",
                         {"assembly_informed_on": date, "assembly_informed_protocol": protocol.strip()},
                         on_behalf_of=on_behalf_of)
@@ -88,7 +89,7 @@ def negotiation_notice_record(*, agreement: Agreement, actor, date: datetime.dat
         raise InvalidStateError(_("La comunicazione dell'avvio dei negoziati riguarda gli accordi con Stati esteri."))
     if not protocol.strip():
         raise ValidationFailed(_("Indicare il numero di protocollo."))
-    _no_future(date, _("La data della comunicazione non può essere futura."))
+    _no_future(date, _("La data della comunicazione non può essere futura."), "date")
     return write_fields(agreement, actor, "negotiation_notice_record",
                         {"negotiation_notice_date": date, "negotiation_notice_protocol": protocol.strip(),
                          "negotiation_criteria": criteria.strip()}, on_behalf_of=on_behalf_of)
@@ -286,9 +287,9 @@ def giunta_record(*, agreement: Agreement, actor, dgr_number: str, dgr_date: dat
     dgr_number = _dgr_checked(dgr_number, dgr_date)
     agreement = locked(agreement)
     require_status(agreement, Status.GIUNTA)
-    check_date_order((agreement.approved_on, dgr_date, _("La DGR non può precedere l'approvazione del dirigente.")))
-    if dgr_date > dates.today():
-        raise ValidationFailed(_("La data della DGR non può essere futura."))
+    check_date_order((agreement.approved_on, dgr_date, _("La DGR non può precedere l'approvazione del dirigente."),
+                      "dgr_date"))
+    _no_future(dgr_date, _("La data della DGR non può essere futura."), "dgr_date")
     return write_fields(agreement, actor, "giunta_record",
                         # A (new) draft starts a new coordination: the answers to an earlier draft do not carry over.
                         {"dgr_number": dgr_number, "dgr_date": dgr_date, "status": Status.NOTIFICATION,
@@ -303,9 +304,8 @@ def _notice_locked(agreement, actor, date, protocol, on_behalf_of) -> Agreement:
     require_role(actor, Role.SECRETARIAT, on_behalf_of=on_behalf_of)
     agreement = locked(agreement)
     require_status(agreement, Status.NOTIFICATION)
-    check_date_order((agreement.dgr_date, date, _("La notifica non può precedere la DGR.")))
-    if date > dates.today():
-        raise ValidationFailed(_("La data della notifica non può essere futura."))
+    check_date_order((agreement.dgr_date, date, _("La notifica non può precedere la DGR."), "date"))
+    _no_future(date, _("La data della notifica non può essere futura."), "date")
     if not protocol.strip():
         raise ValidationFailed(_("Indicare il numero di protocollo."))
     return agreement
@@ -318,9 +318,9 @@ def notice_government_record(*, agreement: Agreement, actor, date: datetime.date
     """Step 6a: prior notice to the Presidenza del Consiglio (DAR) and the Ministero degli Affari Esteri, with the
     day each received it (PEC receipt). The 30 days run from the later receipt (dates.observations_start)."""
     agreement = _notice_locked(agreement, actor, date, protocol, on_behalf_of)
-    for received in (dar_received_on, maeci_received_on):
-        check_date_order((date, received, _("La ricevuta non può precedere l'invio.")))
-        _no_future(received, _("La data di ricevimento non può essere futura."))
+    for field, received in (("dar_received_on", dar_received_on), ("maeci_received_on", maeci_received_on)):
+        check_date_order((date, received, _("La ricevuta non può precedere l'invio."), field))
+        _no_future(received, _("La data di ricevimento non può essere futura."), field)
     return write_fields(agreement, actor, "notice_government_record",
                         {"notice_government_date": date, "notice_government_protocol": protocol.strip(),
                          "notice_dar_received_on": dar_received_on, "notice_maeci_received_on": maeci_received_on,
@@ -367,9 +367,8 @@ def observations_record(
     require_status(agreement, Status.OBSERVATIONS)
     if agreement.observations_outcome:
         raise InvalidStateError(_("L'esito è già registrato."))
-    check_date_order((agreement.notice_government_date, date, _("La risposta non può precedere la notifica.")))
-    if date > dates.today():
-        raise ValidationFailed(_("La data non può essere futura."))
+    check_date_order((agreement.notice_government_date, date, _("La risposta non può precedere la notifica."), "date"))
+    _no_future(date, _("La data non può essere futura."), "date")
     if not agreement.needs_full_powers and (full_powers_date or full_powers_protocol.strip()):
         raise ValidationFailed(_("I pieni poteri si registrano solo per un accordo con uno Stato estero."))
     values = {"observations_outcome": outcome, "observations_date": date}
@@ -384,8 +383,9 @@ def observations_record(
                     _("Per un accordo con uno Stato estero registrare i pieni poteri del Ministero degli Esteri.")
                 )
             check_date_order((agreement.notice_government_date, full_powers_date,
-                               _("I pieni poteri non possono precedere la notifica.")))
-            _no_future(full_powers_date, _("La data dei pieni poteri non può essere futura."))
+                               _("I pieni poteri non possono precedere la notifica."), "full_powers_date"))
+            _no_future(full_powers_date, _("La data dei pieni poteri non può essere futura."),
+                       "full_powers_date")
             values.update(full_powers_date=full_powers_date, full_powers_protocol=full_powers_protocol.strip())
     else:
         raise ValidationFailed(_("Esito non valido."))
@@ -414,8 +414,8 @@ def outcome_report_record(*, agreement: Agreement, actor, date: datetime.date, p
     if not protocol.strip():
         raise ValidationFailed(_("Indicare il numero di protocollo."))
     check_date_order((agreement.observations_date or agreement.notice_government_date, date,
-                      _("La comunicazione non può precedere l'esito.")))
-    _no_future(date, _("La data della comunicazione non può essere futura."))
+                      _("La comunicazione non può precedere l'esito."), "date"))
+    _no_future(date, _("La data della comunicazione non può essere futura."), "date")
     return write_fields(agreement, actor, "outcome_report_record",
                         {"outcome_report_date": date, "outcome_report_protocol": protocol.strip()},
                         on_behalf_of=on_behalf_of, detail={"outcome": agreement.observations_outcome})
@@ -439,8 +439,8 @@ def assembly_observations_record(*, agreement: Agreement, actor, outcome: str, d
         if not date or not act.strip() or not text.strip():
             raise ValidationFailed(_("Indicare data, atto e testo delle osservazioni dell'Assemblea."))
         check_date_order((agreement.notice_assembly_date, date,
-                          _("Le osservazioni non possono precedere la trasmissione del progetto.")))
-        _no_future(date, _("La data delle osservazioni non può essere futura."))
+                          _("Le osservazioni non possono precedere la trasmissione del progetto."), "date"))
+        _no_future(date, _("La data delle osservazioni non può essere futura."), "date")
         values.update(assembly_observations_date=date, assembly_observations_act=act.strip(),
                       assembly_observations_text=text.strip())
     return write_fields(agreement, actor, "assembly_observations_record", values, on_behalf_of=on_behalf_of)
@@ -473,11 +473,12 @@ def final_approval_record(*, agreement: Agreement, actor, dgr_number: str, dgr_d
         raise ValidationFailed(_("L'approvazione definitiva è una nuova delibera: il numero non può essere quello "
                                  "della DGR sul progetto."))
     check_date_order(
-        (agreement.dgr_date, dgr_date, _("L'approvazione definitiva non può precedere la DGR sul progetto.")),
+        (agreement.dgr_date, dgr_date, _("L'approvazione definitiva non può precedere la DGR sul progetto."),
+         "dgr_date"),
         (agreement.observations_date or agreement.notice_government_date, dgr_date,
-         _("L'approvazione definitiva non può precedere l'esito del coordinamento con lo Stato.")),
+         _("L'approvazione definitiva non può precedere l'esito del coordinamento con lo Stato."), "dgr_date"),
     )
-    _no_future(dgr_date, _("La data della DGR non può essere futura."))
+    _no_future(dgr_date, _("La data della DGR non può essere futura."), "dgr_date")
     return write_fields(agreement, actor, "final_approval_record",
                         {"final_dgr_number": dgr_number, "final_dgr_date": dgr_date, "status": Status.SIGNATURE},
                         on_behalf_of=on_behalf_of)
@@ -522,7 +523,8 @@ def _signatory_checked(agreement, office, name, delegation_act, delegation_date,
     if office == SignatoryOffice.ASSESSORE:
         if not (delegation_act or "").strip() or not delegation_date:
             raise ValidationFailed(_("Per un assessore indicare l'atto di delega del Presidente (numero e data)."))
-        check_date_order((delegation_date, date, _("La delega non può essere successiva alla firma.")))
+        check_date_order((delegation_date, date, _("La delega non può essere successiva alla firma."),
+                          "delegation_date"))
         values.update(delegation_act=delegation_act.strip(), delegation_date=delegation_date)
     return values
 
@@ -562,10 +564,9 @@ def signature_record(
         raise ValidationFailed(
             _("La firma non può precedere il %(day)s (fine dell'attesa di 30 giorni, nulla osta o approvazione "
               "definitiva).")
-            % {"day": earliest.strftime("%d/%m/%Y")}
+            % {"day": earliest.strftime("%d/%m/%Y")}, field="date",
         )
-    if date > dates.today():
-        raise ValidationFailed(_("La data di firma non può essere futura."))
+    _no_future(date, _("La data di firma non può essere futura."), "date")
     values = {"signature_place": place.strip(), "signed_on": date}
     values.update(_signatory_checked(agreement, region_signatory_office, region_signatory_name, delegation_act,
                                      delegation_date, date))
@@ -614,12 +615,13 @@ def ratification_record(
     if not act.strip():
         raise ValidationFailed(_("Indicare l'atto di ratifica."))
     check_date_order(
-        (agreement.signed_on, transmission_date, _("La trasmissione all'Assemblea non può precedere la firma.")),
-        (transmission_date, committee_opinion_date, _("Il parere di commissione non può precedere la trasmissione.")),
-        (committee_opinion_date or transmission_date, date, _("La ratifica non può precedere il parere.")),
+        (agreement.signed_on, transmission_date, _("La trasmissione all'Assemblea non può precedere la firma."),
+         "transmission_date"),
+        (transmission_date, committee_opinion_date, _("Il parere di commissione non può precedere la trasmissione."),
+         "committee_opinion_date"),
+        (committee_opinion_date or transmission_date, date, _("La ratifica non può precedere il parere."), "date"),
     )
-    if date > dates.today():
-        raise ValidationFailed(_("La data di ratifica non può essere futura."))
+    _no_future(date, _("La data di ratifica non può essere futura."), "date")
     agreement = write_fields(
         agreement,
         actor,
@@ -658,9 +660,8 @@ def publication_record(*, agreement: Agreement, actor, burert_reference: str, pu
         raise ValidationFailed(_("Il testo si pubblica nel BURERT insieme all'atto di ratifica "
                                  "(L.R. 16/2008 art. 17 c. 5)."))
     check_date_order((agreement.ratification_date, published_on,
-                      _("La pubblicazione non può precedere la ratifica.")))
-    if published_on > dates.today():
-        raise ValidationFailed(_("La data di pubblicazione non può essere futura."))
+                      _("La pubblicazione non può precedere la ratifica."), "published_on"))
+    _no_future(published_on, _("La data di pubblicazione non può essere futura."), "published_on")
     return write_fields(agreement, actor, "publication_record",
                         {"burert_reference": burert_reference.strip(), "published_on": published_on},
                         on_behalf_of=on_behalf_of, detail={"ratification_act": agreement.ratification_act})

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from agreements.clauses import selectors as clause_selectors
 from agreements.common import dates
 from agreements.common.audit import audit_record, diff, snapshot
-from agreements.common.errors import InvalidStateError, StaleObjectError
+from agreements.common.errors import InvalidDataError, InvalidStateError, StaleObjectError
 from agreements.common.errors import ServiceError as ValidationFailed
 from agreements.common.guards import require_role
 from agreements.common.languages import country_name, is_country
@@ -249,10 +249,11 @@ def _signatories_create(agreement: Agreement, rows) -> None:
 
 
 def check_date_order(*pairs):
-    """Each pair is (earlier, later, message): refuse when later < earlier."""
-    for earlier, later, message in pairs:
+    """Each pair is (earlier, later, message, field): refuse when later < earlier, naming `field`, the submitted
+    field at fault (usually the later date, the one just entered; the API answers 400 naming it)."""
+    for earlier, later, message, field in pairs:
         if earlier and later and later < earlier:
-            raise ValidationFailed(message)
+            raise ValidationFailed(message, field=field)
 
 
 # --- Proposal and record ------------------------------------------------------------------------------------
@@ -533,7 +534,8 @@ def tacit_extension_inform(*, agreement: Agreement, actor, date: datetime.date, 
     if not protocol.strip():
         raise ValidationFailed(_("Indicare il numero di protocollo."))
     if date > dates.today():
-        raise ValidationFailed(_("La data dell'informativa non può essere futura."))
+        message = _("La data dell'informativa non può essere futura.")
+        raise InvalidDataError(message, {"date": [message]})
     return write_fields(agreement, actor, "tacit_extension_inform", {"tacit_extension_informed_on": date},
                         detail={"protocol": protocol.strip(), "end_date": agreement.end_date})
 
@@ -594,7 +596,7 @@ def agreement_import(*, actor, title: str, kind: str, counterpart, status: str, 
         raise ValidationFailed(_("Tipo o stato non importabile: %(kind)s, %(status)s") % {"kind": kind,
                                                                                          "status": status})
     check_date_order((record.get("entry_into_force"), record.get("end_date"),
-                       _("La scadenza non può precedere l'entrata in vigore.")))
+                       _("La scadenza non può precedere l'entrata in vigore."), "end_date"))
     if record.get("entry_into_force") and record.get("duration_months") and not record.get("end_date"):
         record["end_date"] = dates.end_date(record["entry_into_force"], record["duration_months"])
     agreement = Agreement.objects.create(reference=next_reference(kind, year), title=title.strip(), kind=kind,

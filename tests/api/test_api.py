@@ -464,3 +464,117 @@ def test_end_date_past_the_calendar_is_an_error_on_the_duration_not_a_crash():
         dates.end_date(datetime.date(9999, 12, 31), 24)
     assert list(refused.value.errors) == ["duration_months"] and "9999-12-31" in refused.value.errors[
         "duration_months"][0]
+
+
+def test_an_act_dated_in_the_future_is_422_naming_the_field_and_the_task_stays_open(client, drafter, director,
+                                                                                     secretariat, proposal):
+    from tests.support.lifecycle import complete
+
+    # given an accordo with a State whose notices are out: the government's answer (with full powers) is due
+    state = CounterpartFactory(name="Repubblica di Moldova", country="Moldova", type="state")
+    body = {**proposal, "kind": "accordo", "counterpart": state.name, "dgs": []}
+    agreement = Agreement.objects.get(reference=Api(client, drafter).post("/agreements", body).json()["reference"])
+    today = timezone.localdate()
+    complete(agreement, "inform_assembly_start", secretariat, date=today, protocol="AL/1")
+    complete(agreement, "notify_negotiations", secretariat, date=today, protocol="MAECI/1", criteria="")
+    complete(agreement, "negotiate", drafter, confirm=True)
+    complete(agreement, "approve", director, decision="approve", remarks="")
+    complete(agreement, "giunta", secretariat, dgr_number="57/2026", dgr_date=today)
+    complete(agreement, "notify_government", secretariat, date=today, protocol="PG/1")
+    complete(agreement, "transmit_assembly", secretariat, date=today, protocol="AL/2")
+    task = task_of(agreement, "record_observations")
+    api = Api(client, secretariat)
+    tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    answer = {"outcome": "nulla_osta", "date": today.isoformat(), "full_powers_date": today.isoformat(),
+              "full_powers_protocol": "MAECI/77"}
+    before = (Agreement.objects.count(), AuditEvent.objects.count())
+    # when the full powers, or the nulla osta, are dated tomorrow
+    for field in ("full_powers_date", "date"):
+        refused = detail_of(api.post(f"/tasks/{task.pk}/complete",
+                                     {"step": "record_observations", "data": {**answer, field: tomorrow}}), 422)
+        # then the answer names the field as the client sent it, with the reason, and nothing is written
+        [error] = refused["errors"]
+        assert error["field"] == f"data.{field}" and "non può essere futura" in error["message"], refused
+        assert refused["detail"] == error["message"]
+    nothing_written(*before)
+    assert open_steps(agreement) == ["record_observations"]
+    # and the same answer dated today is taken
+    api.post(f"/tasks/{task.pk}/complete", {"step": "record_observations", "data": answer})
+    assert open_steps(agreement) == ["report_outcome"]
+
+
+def _intesa_at_the_giunta(client, drafter, director, secretariat, proposal):
+    """An intesa (no DG to consult) approved by the director today: the Giunta's DGR is due."""
+    from tests.support.lifecycle import complete
+
+    body = {**proposal, "dgs": []}
+    agreement = Agreement.objects.get(reference=Api(client, drafter).post("/agreements", body).json()["reference"])
+    today = timezone.localdate()
+    complete(agreement, "inform_assembly_start", secretariat, date=today, protocol="AL/1")
+    complete(agreement, "negotiate", drafter, confirm=True)
+    complete(agreement, "approve", director, decision="approve", remarks="")
+    return agreement
+
+
+def test_a_dgr_dated_before_the_directors_approval_is_400_naming_the_field_and_changes_nothing(
+        client, drafter, director, secretariat, proposal):
+    # given an intesa the director approved today
+    agreement = _intesa_at_the_giunta(client, drafter, director, secretariat, proposal)
+    task = task_of(agreement, "giunta")
+    api = Api(client, secretariat)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    before = (Agreement.objects.count(), AuditEvent.objects.count())
+    # when the secretariat records a DGR dated the day before
+    refused = detail_of(api.post(f"/tasks/{task.pk}/complete", giunta_body(
+        dgr_number=f"57/{yesterday.year}", dgr_date=yesterday.isoformat())), 400)
+    # then 400 names the field as the client sent it, with the reason, and nothing is written
+    assert refused["errors"] == [{"field": "data.dgr_date", "message": refused["detail"]}], refused
+    assert "non può precedere l'approvazione del dirigente" in refused["detail"]
+    nothing_written(*before)
+    agreement.refresh_from_db()
+    assert agreement.status == Status.GIUNTA and not agreement.dgr_date
+    assert open_steps(agreement) == ["giunta"]
+    # and the same DGR dated today is taken
+    today = timezone.localdate()
+    api.post(f"/tasks/{task.pk}/complete", giunta_body(dgr_number=f"57/{today.year}", dgr_date=today.isoformat()))
+    assert open_steps(agreement) == ["notify_government", "transmit_assembly"]
+
+
+def test_a_signature_inside_the_30_day_wait_is_400_naming_the_field_and_changes_nothing(
+        client, drafter, director, secretariat, proposal):
+    import time_machine
+
+    from tests.support.lifecycle import complete, through_coordination
+    from workflows import services as wf
+
+    day = datetime.date
+    with time_machine.travel(datetime.datetime(2026, 1, 12, 9, 0, tzinfo=datetime.UTC), tick=False) as clock:
+        # given an intesa whose notice the Foreign Ministry received on 16 January: the wait ends on 15 February
+        agreement = _intesa_at_the_giunta(client, drafter, director, secretariat, proposal)
+        complete(agreement, "giunta", secretariat, dgr_number="57/2026", dgr_date=day(2026, 1, 12))
+        clock.move_to(datetime.datetime(2026, 1, 16, 9, 0, tzinfo=datetime.UTC))
+        complete(agreement, "notify_government", secretariat, date=day(2026, 1, 12), protocol="PG/1",
+                 dar_received_on=day(2026, 1, 14), maeci_received_on=day(2026, 1, 16))
+        complete(agreement, "transmit_assembly", secretariat, date=day(2026, 1, 12), protocol="AL/2")
+        clock.move_to(datetime.datetime(2026, 2, 16, 9, 0, tzinfo=datetime.UTC))
+        wf.timers_fire_due()
+        through_coordination(agreement, secretariat, dgr_number="90/2026")
+        task = task_of(agreement, "sign")
+        api = Api(client, drafter)
+        sign = {"place": "Bordeaux", "region_signatory_office": "president",
+                "region_signatory_name": "Michele de Pascale"}
+        before = (Agreement.objects.count(), AuditEvent.objects.count())
+        # when the drafter records the signature on day 30 after the later receipt
+        refused = detail_of(api.post(f"/tasks/{task.pk}/complete",
+                                     {"step": "sign", "data": {**sign, "date": "2026-02-15"}}), 400)
+        # then 400 names the field, with the first day allowed, and nothing is written
+        assert refused["errors"] == [{"field": "data.date", "message": refused["detail"]}], refused
+        assert "La firma non può precedere il 16/02/2026" in refused["detail"]
+        nothing_written(*before)
+        agreement.refresh_from_db()
+        assert agreement.status == Status.SIGNATURE and not agreement.signed_on
+        assert open_steps(agreement) == ["sign"]
+        # and on day 31 it is taken
+        api.post(f"/tasks/{task.pk}/complete", {"step": "sign", "data": {**sign, "date": "2026-02-16"}})
+        agreement.refresh_from_db()
+        assert agreement.status == Status.RATIFICATION

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from agreements.documents import services as documents
 from agreements.documents.preflight import PreflightError, preflight_pdf
+from agreements.documents.selectors import read_version
 from agreements.documents.signatures import SignatureError
 from agreements.models import AuditEvent, Counterpart, DocumentVersion
 from tests.support.documents import docx_bytes, stored_files
@@ -67,7 +68,7 @@ def test_signed_pdf_of_the_pennsylvania_intesa_is_stored_and_shows_who_signed(
     assert messages_of(response) == ["File caricato: Copia firmata, versione 1."]
     version = DocumentVersion.objects.get()
     assert version.content_type == "application/pdf" and version.filename == "Intesa_Pennsylvania_firmata.pdf"
-    assert version.file.read() == signed
+    assert read_version(version) == signed
     result = version.signature
     assert result["format"] == "pades" and result["trust_roots"] is False
     [entry] = result["signers"]

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.support.register import drained
+
 # Outcomes
 OK = "ok"  # the page or action was reached (2xx, or a redirect without an error message)
 LOGIN = "login"  # sent to a login page
@@ -152,13 +154,14 @@ def request(role, route, name, world, post=None) -> str:
         if post is not None:
             data = post(world)
             if api:
-                return classify(client.post(path, json.dumps(data), content_type="application/json"), posted=True)
-            return classify(client.post(data.pop("_path", path), data), posted=True)
+                response = client.post(path, json.dumps(data), content_type="application/json")
+                return classify(drained(response), posted=True)
+            return classify(drained(client.post(data.pop("_path", path), data)), posted=True)
         if name in API_POST:
-            return classify(client.post(path, "{}", content_type="application/json"))
-        response = _get(client, path)
+            return classify(drained(client.post(path, "{}", content_type="application/json")))
+        response = drained(_get(client, path))
         if response.status_code == 405:
-            return classify(client.post(path, {}), posted=True)
+            return classify(drained(client.post(path, {})), posted=True)
         return classify(response)
     except Exception as error:  # noqa: BLE001 - a crash is an outcome the matrix reports
         return f"crash {error.__class__.__name__}: {error}"[:160]

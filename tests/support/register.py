@@ -63,3 +63,10 @@ def register_agreements(plan, plan_dg_agri, plan_dg_crli):
 def response_body(response) -> bytes:
     """The whole body of a download, streamed (CSV and XLSX) or not."""
     return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def drained(response):
+    """The response with its streamed body read to the end, so that the test client closes it (and the file a
+    FileResponse holds open) as a WSGI server would: for a test that looks only at the status or the headers."""
+    response_body(response)
+    return response

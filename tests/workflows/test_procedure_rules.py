@@ -435,3 +435,26 @@ def test_end_to_end_non_binding_declaration_of_intent_takes_the_light_path(clock
     assert all(step in RULE_OF_STEP for step in done_steps(agreement))
     keys = [s.key for s in record_selectors.agreement_timeline(agreement)]
     assert "publication" not in keys and "ratification" not in keys and "assembly_info" not in keys
+
+
+def test_a_dgr_dated_before_the_approval_is_shown_next_to_its_field_and_nothing_is_written(clock, client, drafter,
+                                                                                             director, secretariat):
+    from tests.support.lifecycle import task_of
+
+    # given an intesa the director approved today (12 January)
+    agreement = through_start(propose(drafter, director), director)
+    complete(agreement, "negotiate", drafter, confirm=True)
+    complete(agreement, "approve", director, decision=Decision.APPROVE, remarks="")
+    task = task_of(agreement, "giunta")
+    client.force_login(secretariat)
+    before = AuditEvent.objects.count()
+    # when the secretariat records on the task page a DGR dated the day before
+    response = client.post(f"/attivita/{task.pk}/", {"dgr_number": "57/2026", "dgr_date": "2026-01-11"})
+    # then the page shows the reason under the DGR's date, not above the form, and nothing is written
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors == {"dgr_date": ["La DGR non può precedere l'approvazione del dirigente."]}, form.errors
+    assert "La DGR non può precedere l&#x27;approvazione del dirigente." in response.content.decode()
+    assert AuditEvent.objects.count() == before
+    agreement.refresh_from_db()
+    assert agreement.status == Status.GIUNTA and open_steps(agreement) == ["giunta"]
