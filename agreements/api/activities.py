@@ -26,7 +26,7 @@ from .base import ERRORS
 router = Router()
 
 
-def _refuse_unknown(request, schema) -> None:
+def refuse_unknown_parameters(request, schema) -> None:
     """Query parameters the schema does not name are refused (django-ninja would silently drop them)."""
     unknown = sorted(set(request.GET) - set(schema.model_fields))
     if unknown:
@@ -159,7 +159,7 @@ class PlanValuesOut(StrictOut):
     indicators: list[IndicatorValuesOut]
 
 
-class PlanValuesQuery(Schema):
+class PlanQuery(Schema):
     model_config = ConfigDict(extra="forbid")
 
     piano: Annotated[str, Field(max_length=40)] | None = None
@@ -168,7 +168,7 @@ class PlanValuesQuery(Schema):
 @router.get("/activities", response={200: ActivityPage, **ERRORS}, tags=["attività"],
             summary="Registro delle attività dell'Ufficio visibili all'utente, con i filtri del registro")
 def list_activities(request, filters: Query[ActivityQuery]):
-    _refuse_unknown(request, ActivityQuery)
+    refuse_unknown_parameters(request, ActivityQuery)
     params = {k: str(v.value if isinstance(v, ActivityKind) else v)
               for k, v in filters.dict(exclude={"limit", "offset"}).items() if v is not None}
     qs = filter_activities(visible_activities(request.user), params)
@@ -188,7 +188,7 @@ def read_activity(request, activity_id: int):
 @router.get("/stakeholders", response={200: StakeholderPage, **ERRORS}, tags=["attività"],
             summary="Registro degli stakeholder visibili all'utente")
 def list_stakeholders(request, filters: Query[StakeholderQuery]):
-    _refuse_unknown(request, StakeholderQuery)
+    refuse_unknown_parameters(request, StakeholderQuery)
     params = {"anno": filters.anno, "tipo": filters.tipo.value if filters.tipo else None,
               "interno": None if filters.interno is None else ("1" if filters.interno else "0")}
     qs = stakeholder_rows(request.user, {k: v for k, v in params.items() if v is not None})
@@ -200,8 +200,8 @@ def list_stakeholders(request, filters: Query[StakeholderQuery]):
 
 @router.get("/plan/values", response={200: PlanValuesOut, **ERRORS}, tags=["piano"],
             summary="Indicatori del piano calcolati dal registro (visibilità dell'utente), con le disaggregazioni")
-def plan_values(request, filters: Query[PlanValuesQuery]):
-    _refuse_unknown(request, PlanValuesQuery)
+def plan_values(request, filters: Query[PlanQuery]):
+    refuse_unknown_parameters(request, PlanQuery)
     plan = plan_by_code(filters.piano)
     if plan is None:
         raise Http404("Piano operativo non trovato")

@@ -1,12 +1,14 @@
 """The operational plan through the API: objectives, sectors, actions with the agreements the user may see,
 indicators with targets and recorded values."""
 
-from ninja import Field, Router, Schema
+from django.http import Http404
+from ninja import Field, Query, Router, Schema
 
 from agreements.common.access import visible_agreements
 from agreements.models import Sector
-from agreements.plan.selectors import plan_actions, plan_indicators, plan_overview
+from agreements.plan.selectors import plan_actions, plan_by_code, plan_indicators, plan_overview
 
+from .activities import PlanQuery, refuse_unknown_parameters
 from .base import ERRORS
 
 router = Router()
@@ -75,6 +77,7 @@ class SectorOut(Schema):
 
 
 class PlanOut(Schema):
+    plan: str = Field(description="Codice del piano (parametro piano; senza, il piano in corso)")
     objectives: list[ObjectiveOut]
     sectors: list[SectorOut]
     actions: list[ActionOut]
@@ -83,9 +86,10 @@ class PlanOut(Schema):
 
 @router.get("/plan", response={200: PlanOut, **ERRORS}, tags=["piano"],
             summary="Piano operativo: obiettivi, settori, azioni con i loro accordi, indicatori")
-def read_plan(request):
-    overview = plan_overview()
+def read_plan(request, filters: Query[PlanQuery]):
+    overview = plan_overview(_plan(request, filters))
     return {
+        "plan": overview["plan"].code,
         "objectives": overview["objectives"],
         "sectors": Sector.objects.order_by("name"),
         "actions": plan_actions(visible_agreements(request.user), overview["plan"]),
@@ -94,6 +98,15 @@ def read_plan(request):
 
 
 @router.get("/plan/indicators", response={200: list[IndicatorOut], **ERRORS}, tags=["piano"],
-            summary="Indicatori del piano in corso: target e valori rilevati per anno")
-def list_indicators(request):
-    return plan_indicators()
+            summary="Indicatori di un piano (parametro piano; senza, il piano in corso): target e valori per anno")
+def list_indicators(request, filters: Query[PlanQuery]):
+    return plan_indicators(_plan(request, filters))
+
+
+def _plan(request, filters: PlanQuery):
+    """The plan the request names by its code (`?piano=2022-2023`), or the current one; 404 when there is none."""
+    refuse_unknown_parameters(request, PlanQuery)
+    plan = plan_by_code(filters.piano)
+    if plan is None:
+        raise Http404("Piano operativo non trovato")
+    return plan

@@ -145,3 +145,28 @@ def test_actions_show_their_plan_and_forms_group_them_by_plan(client, drafter, t
     first_box = form.index(f'value="{two_plans["2022-2023/1"].pk}"')
     second_label = form.index(second_title)
     assert first_box < second_label < form.index(f'value="{new_first.pk}"')
+
+
+def test_plan_api_serves_any_plan_by_its_code(client, drafter, two_plans, register_agreements):
+    from agreements.models import Indicator
+    from agreements.plan.selectors import plan_current
+
+    api = Api(client, drafter)
+    # each plan by its code: its own actions (with the agreements the user may see) and its own indicators
+    for code in ("2022-2023", "2024-2025"):
+        body = api.get("/plan", {"piano": code}).json()
+        assert body["plan"] == code
+        assert {a["id"] for a in body["actions"]} == {a.pk for ref, a in two_plans.items() if ref.startswith(code)}
+        numbers = [i["number"] for i in api.get("/plan/indicators", {"piano": code}).json()]
+        assert numbers == list(Indicator.objects.filter(plan__code=code).order_by("number")
+                               .values_list("number", flat=True))
+    first = api.get("/plan", {"piano": "2022-2023"}).json()
+    action_7 = next(a for a in first["actions"] if a["id"] == two_plans["2022-2023/7"].pk)
+    assert [a["reference"] for a in action_7["agreements"]] == [register_agreements["pennsylvania"].reference]
+    # without a code, the current plan
+    assert api.get("/plan").json()["plan"] == plan_current().code
+    # an unknown plan is a 404, an unknown parameter a 422 naming it
+    detail_of(api.get("/plan", {"piano": "2030-2031"}), 404)
+    detail_of(api.get("/plan/indicators", {"piano": "2030-2031"}), 404)
+    body = detail_of(api.get("/plan", {"anno": "2022"}), 422)
+    assert "anno" in [e["field"] for e in body["errors"]]
