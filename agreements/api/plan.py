@@ -77,7 +77,8 @@ class SectorOut(Schema):
 
 
 class PlanOut(Schema):
-    plan: str = Field(description="Codice del piano (parametro piano; senza, il piano in corso)")
+    plan: str | None = Field(description="Codice del piano (parametro piano; senza, il piano in corso; null se "
+                                         "nessun piano è caricato)")
     objectives: list[ObjectiveOut]
     sectors: list[SectorOut]
     actions: list[ActionOut]
@@ -89,7 +90,7 @@ class PlanOut(Schema):
 def read_plan(request, filters: Query[PlanQuery]):
     overview = plan_overview(_plan(request, filters))
     return {
-        "plan": overview["plan"].code,
+        "plan": overview["plan"].code if overview["plan"] else None,
         "objectives": overview["objectives"],
         "sectors": Sector.objects.order_by("name"),
         "actions": plan_actions(visible_agreements(request.user), overview["plan"]),
@@ -104,9 +105,10 @@ def list_indicators(request, filters: Query[PlanQuery]):
 
 
 def _plan(request, filters: PlanQuery):
-    """The plan the request names by its code (`?piano=2022-2023`), or the current one; 404 when there is none."""
+    """The plan the request names by its code (`?piano=2022-2023`; 404 when there is no such plan), or the current
+    one (None, an empty plan, when none is loaded)."""
     refuse_unknown_parameters(request, PlanQuery)
     plan = plan_by_code(filters.piano)
-    if plan is None:
+    if plan is None and filters.piano:
         raise Http404("Piano operativo non trovato")
     return plan
