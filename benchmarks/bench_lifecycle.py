@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import datetime
 import json
-import os
 import statistics
 import sys
 import time
@@ -39,36 +38,11 @@ MAX_QUERIES = 22
 COUNT_BATCH = 20  # agreements whose transitions are counted, at the start and at the end
 
 
-@contextlib.contextmanager
 def bench_database():
     """benchdb.bench_database with the settings that install the bare flow's app."""
     from benchmarks import benchdb
 
-    url = os.environ.get("BENCH_DATABASE_URL", benchdb.DEFAULT_URL)
-    admin, name = benchdb._admin_connection(url)
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop and recreate {name!r}: a benchmark database name contains 'bench'")
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.bare_lifecycle.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    try:
-        call_command("migrate", verbosity=0, interactive=False)
-        yield
-    finally:
-        connections.close_all()
-        admin, name = benchdb._admin_connection(url)
-        with admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return benchdb.bench_database(settings="benchmarks.bare_lifecycle.settings")
 
 
 class Counter:

@@ -22,19 +22,24 @@ def _admin_connection(url: str):
     return psycopg.connect(server, autocommit=True), parts.path.lstrip("/")
 
 
-@contextlib.contextmanager
-def bench_database():
-    """Create the database, point Django at it (test settings), migrate, yield; drop it afterwards."""
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+def recreate_database(url: str) -> None:
+    """Drop and create the (empty) database `url` names; refused unless its name contains "bench"."""
     admin, name = _admin_connection(url)
     if "bench" not in name:
         raise SystemExit(f"refusing to drop and recreate {name!r}: a benchmark database name contains 'bench'")
     with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextlib.contextmanager
+def bench_database(settings: str = "config.settings.test"):
+    """Create the database, point Django at it (`settings`), migrate, yield; drop it afterwards."""
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    recreate_database(url)
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings
     import django
 
     django.setup()

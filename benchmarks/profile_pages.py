@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intese_bench_pages")
-from benchdb import ROOT, _admin_connection  # noqa: E402
+from benchdb import ROOT, recreate_database  # noqa: E402
 
 
 def setup(url: str):
@@ -45,12 +45,7 @@ def setup(url: str):
 
 
 def seed(url: str, total: int, processes: int) -> None:
-    admin, name = _admin_connection(url)
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop and recreate {name!r}: a benchmark database name contains 'bench'")
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(url)
     setup(url)
     from bench_pages import analyze, later_steps
     from django.core.management import call_command
