@@ -2,6 +2,7 @@
 as plain data for `manage.py export_plan`."""
 
 import csv
+from typing import NamedTuple
 
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -140,21 +141,28 @@ def plan_indicators(plan: Plan | None = None) -> list:
     return plan_overview(plan)["indicators"]
 
 
+class LinkedAgreement(NamedTuple):
+    reference: str
+    title: str
+    status: str
+
+
 def plan_actions(agreements: QuerySet, plan: Plan | None = None) -> list:
     """The system actions of a plan (the current one by default), each with `linked_agreements`: those of
-    `agreements` (the ones the user may see) that serve it. A fixed number of queries whatever the numbers."""
+    `agreements` (the ones the user may see) that serve it, as LinkedAgreement tuples (no model instances: the
+    plan exports list thousands). A fixed number of queries whatever the numbers."""
     plan = plan or plan_current()
     if plan is None:
         return []
     actions = list(Action.objects.filter(plan=plan).order_by("number").prefetch_related("sectors"))
     links = (
         Agreement.plan_actions.through.objects.filter(agreement__in=agreements, action__plan=plan)
-        .select_related("agreement__counterpart")
         .order_by("agreement__reference")
+        .values_list("action_id", "agreement__reference", "agreement__title", "agreement__status")
     )
     by_action = {}
-    for link in links:
-        by_action.setdefault(link.action_id, []).append(link.agreement)
+    for action_id, *fields in links:
+        by_action.setdefault(action_id, []).append(LinkedAgreement(*fields))
     for action in actions:
         action.linked_agreements = by_action.get(action.pk, [])
     return actions

@@ -474,18 +474,25 @@ def _bulk_insert(model, objs: list, *, ignore_conflicts: bool = False) -> None:
         cursor.execute(sql, [json.dumps(rows, default=_json_default)])
 
 
-@transaction.atomic
 def scan_due(*, today: datetime.date | None = None) -> dict:
     """Create every reminder due on `today` (default: today in Europe/Rome) that does not exist yet and queue its
     e-mails, in one transaction. Returns {"reminders": created, "messages": queued}. Idempotent.
 
-    The rows are inserted with ON CONFLICT DO NOTHING on the unique key, tagged with this scan's id; the rows that
-    carry the tag are the ones this scan created (a concurrent scan that inserted a key first keeps it, with its
-    own e-mails), and only they get e-mails and audit events."""
+    The due reminders are read before the transaction opens: under READ COMMITTED each statement sees what was
+    committed when it started, inside a transaction or not, so the reads see the same rows, and the hourly re-scan
+    that finds nothing (23 of the day's 24) opens no transaction at all. The rows are inserted with ON CONFLICT DO
+    NOTHING on the unique key, tagged with this scan's id; the rows that carry the tag are the ones this scan
+    created (a concurrent scan that inserted a key first keeps it, with its own e-mails), and only they get e-mails
+    and audit events."""
     today = today or dates.today()
     due = due_reminders(today=today)
     if not due:
         return {"reminders": 0, "messages": 0}
+    return _reminders_create(due)
+
+
+@transaction.atomic
+def _reminders_create(due: list[DueReminder]) -> dict:
     scan = uuid.uuid4()
     _bulk_insert(
         Reminder,
