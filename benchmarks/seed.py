@@ -1,6 +1,8 @@
 """The data the page, export and feed benchmarks run on: N agreements spread over the states, kinds, DGs and
-plan actions of a Region's register, and a few hundred procedures started for real (Viewflow processes with open
-tasks in the drafter's, the director's and a DG referent's inbox). Called inside benchdb.bench_database()."""
+plan actions of a Region's register, N/2 activities of the office (with their counterparts, DGs, plan actions,
+agreements and stakeholders, out of N/20 stakeholders), and a few hundred procedures started for real (Viewflow
+processes with open tasks in the drafter's, the director's and a DG referent's inbox). Called inside
+benchdb.bench_database()."""
 
 import datetime
 import random
@@ -12,6 +14,8 @@ def populate(total: int, *, processes: int = 120, seed: int = 18) -> dict:
     from agreements.common.roles import Role
     from agreements.models import (
         Action,
+        Activity,
+        ActivityKind,
         Agreement,
         AgreementKind,
         Counterpart,
@@ -20,6 +24,8 @@ def populate(total: int, *, processes: int = 120, seed: int = 18) -> dict:
         Profile,
         RenewalClause,
         Sector,
+        Stakeholder,
+        StakeholderType,
         Status,
     )
     from tests.support.factories import UserFactory
@@ -81,6 +87,10 @@ def populate(total: int, *, processes: int = 120, seed: int = 18) -> dict:
          for a in agreements if a.status == Status.CONSULTATION),
         batch_size=5000,
     )
+    activities_and_stakeholders(rng, total, agreements=agreements, counterparts=counterparts, dgs=dgs,
+                                actions=actions, kinds=[k for k, _ in ActivityKind.choices],
+                                stakeholder_types=[t for t, _ in StakeholderType.choices], today=today,
+                                models=(Activity, Stakeholder))
     # Real procedures: proposals in the drafter's inbox, some sent on to the DGs (consultation tasks of DG 0).
     started = []
     for i in range(processes):
@@ -94,3 +104,35 @@ def populate(total: int, *, processes: int = 120, seed: int = 18) -> dict:
             complete(agreement, "negotiate", users["drafter"], confirm=True)
         started.append(agreement)
     return {"users": users, "dgs": dgs, "agreements": agreements, "processes": started}
+
+
+def activities_and_stakeholders(rng, total, *, agreements, counterparts, dgs, actions, kinds, stakeholder_types,
+                                today, models):
+    """total/2 activities over ten years and total/20 stakeholders, each activity with one or two counterparts,
+    DGs and stakeholders, a plan action for half of them and an agreement for a third (what the activity register,
+    the territory pages and the activity exports read)."""
+    Activity, Stakeholder = models
+    stakeholders = Stakeholder.objects.bulk_create(
+        Stakeholder(name=f"Stakeholder {i}", type=rng.choice(stakeholder_types), internal=rng.random() < 0.2,
+                    first_involved_on=today - datetime.timedelta(days=rng.randrange(3650)))
+        for i in range(max(1, total // 20))
+    )
+    activities = Activity.objects.bulk_create(
+        (Activity(kind=rng.choice(kinds), title=f"Attività n. {i} <&> cooperazione",
+                  starts_on=today - datetime.timedelta(days=rng.randrange(3650)), place="Bruxelles",
+                  country_code=counterpart.country_code, participants=rng.randrange(5, 200),
+                  notes="Incontro tecnico sul partenariato")
+         for i, counterpart in enumerate(rng.choice(counterparts) for _ in range(max(1, total // 2)))),
+        batch_size=2000,
+    )
+    for field, pool, per_row, share in (("counterparts", counterparts, 2, 1.0), ("dgs", dgs, 2, 1.0),
+                                         ("stakeholders", stakeholders, 2, 1.0), ("plan_actions", actions, 1, 0.5),
+                                         ("agreements", agreements, 1, 0.33)):
+        through = getattr(Activity, field).through
+        target = getattr(Activity, field).field.m2m_reverse_field_name()
+        through.objects.bulk_create(
+            (through(activity_id=a.pk, **{f"{target}_id": item.pk})
+             for a in activities if rng.random() < share
+             for item in rng.sample(pool, rng.randint(1, per_row))),
+            batch_size=5000,
+        )

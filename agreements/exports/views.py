@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agreements.accounts.services import api_token_issue, api_token_revoke, has_api_token
-from agreements.activities.selectors import activity_rows, filter_activities, stakeholder_rows, visible_activities
+from agreements.activities.selectors import filter_activities, stakeholder_rows, visible_activities
 from agreements.common import dates
 from agreements.common.access import visible_agreements
 from agreements.common.errors import ServiceError
@@ -23,6 +23,7 @@ from agreements.exports.tables import (
     REGISTER_COLUMNS,
     STAKEHOLDER_COLUMNS,
     TRANSPARENCY_COLUMNS,
+    activity_export_rows,
     csv_chunks,
     iter_table,
     ods_bytes,
@@ -164,8 +165,8 @@ def api_key(request):
 def activities_sheet(request, fmt="csv"):
     """The activity register with the register's filters (?tipo=&anno=&paese=...), as the user sees it."""
     require_page_role(request.user)
-    qs = activity_rows(filter_activities(visible_activities(request.user), request.GET))
-    headers, rows = iter_table(ACTIVITY_COLUMNS, qs, human=True, office=fmt in OFFICE_FORMATS)
+    qs = filter_activities(visible_activities(request.user), request.GET).order_by("-starts_on", "-pk")
+    headers, rows = iter_table(ACTIVITY_COLUMNS, activity_export_rows(qs), human=True, office=fmt in OFFICE_FORMATS)
     return _download(headers, rows, fmt=fmt, filename="registro-attivita", sheet=_("Attività"))
 
 
