@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from agreements.activities.services import activity_attachment_upload, activity_create, activity_update
-from agreements.models import ActivityKind, SearchEntry
+from agreements.models import ActivityKind, Article, SearchEntry
 from agreements.search import selectors, services
-from tests.support.factories import CounterpartFactory
+from tests.support.factories import AgreementFactory, CounterpartFactory
 from tests.support.signing import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +81,30 @@ def test_an_activity_title_ranks_above_a_mention_in_notes(drafter, media_root):
     services.search_refresh_job()
     # then the title hit comes first
     assert [h.activity for h in selectors.search(drafter, "bioeconomia")] == [in_title, in_notes]
+
+
+def test_agreements_and_activities_are_ranked_together_for_who_sees_some_of_each(
+        drafter, referent_agri, nogroup_user, dg_agri, dg_crli, media_root):
+    # given, of DG AGRI, an agreement with the word in an article (a body hit, written first), an activity and an
+    # agreement with it in their titles; of DG CRLI an activity with it in its title
+    in_article = AgreementFactory(title="Intesa con la Baviera", dgs=[dg_agri])
+    Article.objects.create(agreement=in_article, number=1, heading_it="Ambiti", text_it="Filiera della bioeconomia.")
+    titled = activity_create(actor=drafter, kind=ActivityKind.EVENT, title="Forum sulla bioeconomia",
+                             starts_on=datetime.date(2023, 3, 1), dgs=[dg_agri])
+    agreement_titled = AgreementFactory(title="Intesa sulla bioeconomia", dgs=[dg_agri])
+    other_dg = activity_create(actor=drafter, kind=ActivityKind.EVENT, title="Bioeconomia in Emilia",
+                               starts_on=datetime.date(2023, 5, 1), dgs=[dg_crli])
+    services.search_refresh_job()
+    # when the DG AGRI referent searches it
+    hits = selectors.search(referent_agri, "bioeconomia")
+    # then their DG's three texts come in one ranking: both titles above the article, whatever their owner
+    assert {(h.agreement, h.activity, h.kind) for h in hits[:2]} == {(None, titled, "activity"),
+                                                                     (agreement_titled, None, "agreement")}
+    assert (hits[2].agreement, hits[2].kind) == (in_article, "article") and len(hits) == 3
+    assert [h.rank for h in hits] == sorted((h.rank for h in hits), reverse=True) and hits[1].rank > hits[2].rank
+    # the Gabinetto finds the other DG's activity too; a user who sees no agreement and no activity, nothing
+    assert {h.activity for h in selectors.search(drafter, "bioeconomia")} == {titled, other_dg, None}
+    assert selectors.search(nogroup_user, "bioeconomia") == []
 
 
 def test_an_edited_activity_is_reindexed_by_the_refresh_and_reindex_rebuilds_it(drafter, agri_mission):
