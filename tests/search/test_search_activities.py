@@ -59,10 +59,10 @@ def test_an_activity_is_found_by_its_notes_and_its_attachment_by_who_may_see_it(
         html = page(client, user, "enologico")
         assert link in html and b"<mark>enologico</mark>" in html and b"verbale.pdf" in html
         [hit] = selectors.search(user, "enologico")
-        assert (hit.kind, hit.activity, hit.agreement) == ("document", activity, None)
+        assert (hit.kind, hit.activity_id, hit.agreement_id) == ("document", activity.pk, None)
     # the counterpart and the spillover are searched too
-    assert [h.activity for h in selectors.search(drafter, "sementi")] == [activity]
-    assert [h.activity for h in selectors.search(drafter, "Nouvelle-Aquitaine")] == [activity]
+    assert [h.activity_id for h in selectors.search(drafter, "sementi")] == [activity.pk]
+    assert [h.activity_id for h in selectors.search(drafter, "Nouvelle-Aquitaine")] == [activity.pk]
     # but the referent of another DG finds nothing of it, not one byte
     for word in ("castanicoltura", "enologico", "Bordeaux", "sementi"):
         html = page(client, referent_crli, word)
@@ -80,7 +80,7 @@ def test_an_activity_title_ranks_above_a_mention_in_notes(drafter, media_root):
                                starts_on=datetime.date(2023, 3, 1))
     services.search_refresh_job()
     # then the title hit comes first
-    assert [h.activity for h in selectors.search(drafter, "bioeconomia")] == [in_title, in_notes]
+    assert [h.activity_id for h in selectors.search(drafter, "bioeconomia")] == [in_title.pk, in_notes.pk]
 
 
 def test_agreements_and_activities_are_ranked_together_for_who_sees_some_of_each(
@@ -98,12 +98,12 @@ def test_agreements_and_activities_are_ranked_together_for_who_sees_some_of_each
     # when the DG AGRI referent searches it
     hits = selectors.search(referent_agri, "bioeconomia")
     # then their DG's three texts come in one ranking: both titles above the article, whatever their owner
-    assert {(h.agreement, h.activity, h.kind) for h in hits[:2]} == {(None, titled, "activity"),
-                                                                     (agreement_titled, None, "agreement")}
-    assert (hits[2].agreement, hits[2].kind) == (in_article, "article") and len(hits) == 3
+    assert {(h.agreement_id, h.activity_id, h.kind) for h in hits[:2]} == {(None, titled.pk, "activity"),
+                                                                           (agreement_titled.pk, None, "agreement")}
+    assert (hits[2].agreement_id, hits[2].kind) == (in_article.pk, "article") and len(hits) == 3
     assert [h.rank for h in hits] == sorted((h.rank for h in hits), reverse=True) and hits[1].rank > hits[2].rank
     # the Gabinetto finds the other DG's activity too; a user who sees no agreement and no activity, nothing
-    assert {h.activity for h in selectors.search(drafter, "bioeconomia")} == {titled, other_dg, None}
+    assert {h.activity_id for h in selectors.search(drafter, "bioeconomia")} == {titled.pk, other_dg.pk, None}
     assert selectors.search(nogroup_user, "bioeconomia") == []
 
 
@@ -121,6 +121,6 @@ def test_an_edited_activity_is_reindexed_by_the_refresh_and_reindex_rebuilds_it(
     # and `search_reindex` rebuilds the activities and their attachments from nothing
     SearchEntry.objects.all().delete()
     call_command("search_reindex", stdout=io.StringIO())
-    assert [h.activity for h in selectors.search(drafter, "kiwi")] == [activity]
-    assert [h.activity for h in selectors.search(drafter, "enologico")] == [activity]
+    assert [h.activity_id for h in selectors.search(drafter, "kiwi")] == [activity.pk]
+    assert [h.activity_id for h in selectors.search(drafter, "enologico")] == [activity.pk]
     assert SearchEntry.objects.filter(activity=activity).count() == 2
