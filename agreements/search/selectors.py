@@ -109,11 +109,7 @@ def _hit(row: tuple, title: str, snippet: str, rank: float) -> SearchHit:
 
 class _ReadOnce(CombinedSearchQuery):
     """The query as a scalar subquery, `(SELECT q1 || q2)`: PostgreSQL computes it once (an InitPlan) and plans
-    the match without knowing its words, so it always reads the GIN index. Knowing them, it judged a word in 7% of
-    the entries cheaper to find by reading the whole table (`@@` on every one of 111,000 entries, in parallel)
-    than through the index; on benchmarks/bench_search.py's data that took 42 ms instead of 10, and for a word in
-    46% of the entries ("ricerca") 123 ms instead of 40: the index is never the slower way. (The benchmark's
-    hand-written SQL gets the index plan the same way: its query is a CTE read twice, so never inlined.)"""
+    the match without knowing its words, so it reads the GIN index."""
 
     def as_sql(self, compiler, connection, *args, **kwargs):
         sql, params = super().as_sql(compiler, connection, *args, **kwargs)
@@ -123,19 +119,27 @@ class _ReadOnce(CombinedSearchQuery):
 def _full_text(owners: list[Q], text: str, limit: int) -> list[SearchHit]:
     italian = SearchQuery(text, config="italian", search_type="websearch")
     simple = SearchQuery(text, config="simple", search_type="websearch")
-    query = _ReadOnce(italian, CombinedSearchQuery.BITOR, simple, None)
-    order = ("-rank", "-agreement_id", "kind", "pk")
-    # First the ranked ids (the GIN index finds the matches), then the snippets of those rows only.
-    # One ranked statement per kind of owner, as a UNION ALL (no entry has two owners, so none comes twice): with
-    # the two conditions ORed in one statement PostgreSQL can turn neither into a join, and tests both on every
-    # match (for a DG referent 9.3 ms against 7.4; for a word in 45% of the entries, 58 ms against 14).
+    query = italian | simple
+    # First the ranked ids, then the snippets of those rows only. Who sees every entry: the matches are found
+    # through the GIN index, always. Knowing the words, PostgreSQL judged a word in 7% of the entries cheaper to
+    # find by reading the whole table (`@@` on each of 111,000 entries, in parallel): on bench_search's data
+    # 42 ms instead of 10, and for a word in 46% of them ("ricerca") 123 ms instead of 40. (The benchmark's SQL
+    # gets the index the same way: its query is a CTE read twice, never inlined.) Who sees some: one statement per
+    # kind of owner, as a UNION ALL (no entry has two owners, so none comes twice). Ored in one statement, the two
+    # conditions became a hashed test of every match (for a DG referent 9.3 ms against 7.4; 58 ms against 14 for
+    # a word in 45% of the entries). There the words stay visible: hidden, PostgreSQL went from the DG's entries
+    # before statistics on the DG existed, through the index after (41 ms instead of 16 for a word in 46%).
+    if owners == [Q()]:
+        match = _ReadOnce(italian, CombinedSearchQuery.BITOR, simple, None)
+    else:
+        match = query
     ranked = [
-        SearchEntry.objects.filter(owner, vector=query).annotate(rank=SearchRank(F("vector"), query))
+        SearchEntry.objects.filter(owner, vector=match).annotate(rank=SearchRank(F("vector"), match))
         .values_list("pk", "rank", "agreement_id", "kind")
         for owner in owners
     ]
     top = ranked[0].union(*ranked[1:], all=True) if len(ranked) > 1 else ranked[0]
-    top = [(pk, rank) for pk, rank, *_ in top.order_by(*order)[:limit]]
+    top = [(pk, rank) for pk, rank, *_ in top.order_by("-rank", "-agreement_id", "kind", "pk")[:limit]]
     if not top:
         return []
     options = {"start_sel": HIT_START, "stop_sel": HIT_STOP}
