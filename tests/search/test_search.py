@@ -62,7 +62,7 @@ def test_a_word_only_inside_an_uploaded_pdf_is_found(client, drafter, signer, me
     assert pennsylvania.reference in html and other.reference not in html
     assert "<mark>bioeconomia</mark>" in html
     [hit] = selectors.search(drafter, "bioeconomia")
-    assert hit.kind == "document" and hit.agreement == pennsylvania
+    assert hit.kind == "document" and hit.agreement_id == pennsylvania.pk
 
 
 def test_a_title_hit_ranks_above_a_body_hit(client, drafter):
@@ -74,10 +74,14 @@ def test_a_title_hit_ranks_above_a_body_hit(client, drafter):
     # when someone searches the word
     hits = selectors.search(drafter, "agroalimentare")
     # then the title hit comes first, the body hit after it
-    assert [(h.agreement, h.kind) for h in hits] == [(title_hit, "agreement"), (body_hit, "article")]
+    assert [(h.agreement_id, h.kind) for h in hits] == [(title_hit.pk, "agreement"), (body_hit.pk, "article")]
     assert hits[0].rank > hits[1].rank
     html = page(client, drafter, "agroalimentare")
     assert html.index(title_hit.reference) < html.index(body_hit.reference)
+    # each hit shows its agreement, linked, with its title and counterpart
+    for hit in (title_hit, body_hit):
+        link = f'<a href="{reverse("agreements:detail", args=[hit.reference])}">{hit.reference}</a>'
+        assert f"{link} · {hit.title}\n        <small>({hit.counterpart.name})</small>" in html
 
 
 def test_a_dg_referent_never_finds_another_dgs_agreement(client, dg_agri, dg_crli, referent_agri, referent_crli,
@@ -100,7 +104,7 @@ def test_a_dg_referent_never_finds_another_dgs_agreement(client, dg_agri, dg_crl
     for leak in (secret.reference, secret.title, "riservat", "Navelli", "Saffron", "tutelato", "clausola",
                  "Nota interna", "spezie", secret.counterpart.name):
         assert leak not in html, leak
-    assert {h.agreement for h in selectors.search(referent_agri, "zafferano")} == {shared}
+    assert {h.agreement_id for h in selectors.search(referent_agri, "zafferano")} == {shared.pk}
     # while the DG CRLI referent finds every kind of text of their agreement (so the test above can fail)
     html = page(client, referent_crli, "zafferano")
     assert secret.reference in html and "Navelli" in html and "spezie" in html and shared.reference not in html
@@ -144,9 +148,9 @@ def test_agroalimentare_finds_every_text_that_mentions_it_that_the_user_may_see(
     # when the DG AGRI referent types "agroalimentare" in the search box
     html = page(client, referent_agri, "agroalimentare")
     # then every text of their DG that mentions it is there, each of its kind, and nothing else
-    found = {(h.agreement, h.kind) for h in selectors.search(referent_agri, "agroalimentare")}
-    assert found == {(a_title, "agreement"), (a_article, "article"), (a_opinion, "opinion"), (a_remark, "remark"),
-                     (a_note, "note"), (a_docx, "document"), (a_p7m, "document")}
+    found = {(h.agreement_id, h.kind) for h in selectors.search(referent_agri, "agroalimentare")}
+    assert found == {(a_title.pk, "agreement"), (a_article.pk, "article"), (a_opinion.pk, "opinion"),
+                     (a_remark.pk, "remark"), (a_note.pk, "note"), (a_docx.pk, "document"), (a_p7m.pk, "document")}
     for shown in (a_title, a_article, a_opinion, a_remark, a_note, a_docx, a_p7m):
         assert shown.reference in html
     assert hidden.reference not in html and hidden.title not in html and quiet.reference not in html
@@ -177,14 +181,14 @@ def test_the_refresh_reindexes_what_changed_and_forgets_what_was_removed(drafter
     a = agreement("Intesa con la Baviera")
     old = article(a, 1, "Testo sul luppolo.")
     services.search_refresh_job()
-    assert [h.agreement for h in selectors.search(drafter, "luppolo")] == [a]
+    assert [h.agreement_id for h in selectors.search(drafter, "luppolo")] == [a.pk]
     # when the article changes (an audited write names the agreement) and the refresh runs
     Article.objects.filter(pk=old.pk).update(text_it="Testo sulla birra.")
     audit_record(actor=drafter, agreement=a, action="articles_update", detail={})
     services.search_refresh_job()
     # then the old word is gone and the new one is found
     assert selectors.search(drafter, "luppolo") == []
-    assert [h.agreement for h in selectors.search(drafter, "birra")] == [a]
+    assert [h.agreement_id for h in selectors.search(drafter, "birra")] == [a.pk]
     # and running it again changes nothing (one entry per text)
     before = SearchEntry.objects.count()
     services.search_refresh_job()
@@ -201,8 +205,8 @@ def test_the_sqlite_fallback_gives_the_same_page(client, drafter, dg_crli, refer
     services.search_refresh_job()
     assert not SearchEntry.objects.filter(vector__isnull=True).exists()
     hits = selectors.search(drafter, "agroalimentare")
-    assert [(h.agreement, h.kind) for h in hits] == [(hidden, "agreement"), (title_hit, "agreement"),
-                                                     (body_hit, "article")]
+    assert [(h.agreement_id, h.kind) for h in hits] == [(hidden.pk, "agreement"), (title_hit.pk, "agreement"),
+                                                        (body_hit.pk, "article")]
     html = page(client, drafter, "agroalimentare")
     assert "<mark>agroalimentare</mark>" in html
     assert hidden.reference not in page(client, referent_agri, "agroalimentare")
@@ -227,7 +231,7 @@ def test_search_reindex_command_rebuilds_the_index(drafter, media_root):
     call_command("search_reindex", stdout=out)
     assert "Indicizzati 1 accordi, 0 attività e 1 documenti." in out.getvalue()
     assert {h.kind for h in selectors.search(drafter, "luppolo")} == {"document"}
-    assert [h.agreement for h in selectors.search(drafter, "Baviera")] == [a]
+    assert [h.agreement_id for h in selectors.search(drafter, "Baviera")] == [a.pk]
 
 
 def _bulk_indexed(n, start, counterpart, dg):

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from agreements.activities.services import activity_attachment_upload, activity_create, activity_update
-from agreements.models import ActivityKind, SearchEntry
+from agreements.models import ActivityKind, Article, SearchEntry
 from agreements.search import selectors, services
-from tests.support.factories import CounterpartFactory
+from tests.support.factories import AgreementFactory, CounterpartFactory
 from tests.support.signing import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -59,10 +59,10 @@ def test_an_activity_is_found_by_its_notes_and_its_attachment_by_who_may_see_it(
         html = page(client, user, "enologico")
         assert link in html and b"<mark>enologico</mark>" in html and b"verbale.pdf" in html
         [hit] = selectors.search(user, "enologico")
-        assert (hit.kind, hit.activity, hit.agreement) == ("document", activity, None)
+        assert (hit.kind, hit.activity_id, hit.agreement_id) == ("document", activity.pk, None)
     # the counterpart and the spillover are searched too
-    assert [h.activity for h in selectors.search(drafter, "sementi")] == [activity]
-    assert [h.activity for h in selectors.search(drafter, "Nouvelle-Aquitaine")] == [activity]
+    assert [h.activity_id for h in selectors.search(drafter, "sementi")] == [activity.pk]
+    assert [h.activity_id for h in selectors.search(drafter, "Nouvelle-Aquitaine")] == [activity.pk]
     # but the referent of another DG finds nothing of it, not one byte
     for word in ("castanicoltura", "enologico", "Bordeaux", "sementi"):
         html = page(client, referent_crli, word)
@@ -80,7 +80,31 @@ def test_an_activity_title_ranks_above_a_mention_in_notes(drafter, media_root):
                                starts_on=datetime.date(2023, 3, 1))
     services.search_refresh_job()
     # then the title hit comes first
-    assert [h.activity for h in selectors.search(drafter, "bioeconomia")] == [in_title, in_notes]
+    assert [h.activity_id for h in selectors.search(drafter, "bioeconomia")] == [in_title.pk, in_notes.pk]
+
+
+def test_agreements_and_activities_are_ranked_together_for_who_sees_some_of_each(
+        drafter, referent_agri, nogroup_user, dg_agri, dg_crli, media_root):
+    # given, of DG AGRI, an agreement with the word in an article (a body hit, written first), an activity and an
+    # agreement with it in their titles; of DG CRLI an activity with it in its title
+    in_article = AgreementFactory(title="Intesa con la Baviera", dgs=[dg_agri])
+    Article.objects.create(agreement=in_article, number=1, heading_it="Ambiti", text_it="Filiera della bioeconomia.")
+    titled = activity_create(actor=drafter, kind=ActivityKind.EVENT, title="Forum sulla bioeconomia",
+                             starts_on=datetime.date(2023, 3, 1), dgs=[dg_agri])
+    agreement_titled = AgreementFactory(title="Intesa sulla bioeconomia", dgs=[dg_agri])
+    other_dg = activity_create(actor=drafter, kind=ActivityKind.EVENT, title="Bioeconomia in Emilia",
+                               starts_on=datetime.date(2023, 5, 1), dgs=[dg_crli])
+    services.search_refresh_job()
+    # when the DG AGRI referent searches it
+    hits = selectors.search(referent_agri, "bioeconomia")
+    # then their DG's three texts come in one ranking: both titles above the article, whatever their owner
+    assert {(h.agreement_id, h.activity_id, h.kind) for h in hits[:2]} == {(None, titled.pk, "activity"),
+                                                                           (agreement_titled.pk, None, "agreement")}
+    assert (hits[2].agreement_id, hits[2].kind) == (in_article.pk, "article") and len(hits) == 3
+    assert [h.rank for h in hits] == sorted((h.rank for h in hits), reverse=True) and hits[1].rank > hits[2].rank
+    # the Gabinetto finds the other DG's activity too; a user who sees no agreement and no activity, nothing
+    assert {h.activity_id for h in selectors.search(drafter, "bioeconomia")} == {titled.pk, other_dg.pk, None}
+    assert selectors.search(nogroup_user, "bioeconomia") == []
 
 
 def test_an_edited_activity_is_reindexed_by_the_refresh_and_reindex_rebuilds_it(drafter, agri_mission):
@@ -97,6 +121,6 @@ def test_an_edited_activity_is_reindexed_by_the_refresh_and_reindex_rebuilds_it(
     # and `search_reindex` rebuilds the activities and their attachments from nothing
     SearchEntry.objects.all().delete()
     call_command("search_reindex", stdout=io.StringIO())
-    assert [h.activity for h in selectors.search(drafter, "kiwi")] == [activity]
-    assert [h.activity for h in selectors.search(drafter, "enologico")] == [activity]
+    assert [h.activity_id for h in selectors.search(drafter, "kiwi")] == [activity.pk]
+    assert [h.activity_id for h in selectors.search(drafter, "enologico")] == [activity.pk]
     assert SearchEntry.objects.filter(activity=activity).count() == 2

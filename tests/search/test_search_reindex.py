@@ -69,10 +69,10 @@ def test_the_batched_rebuild_writes_the_entries_of_indexing_one_by_one(drafter, 
     assert done == {"agreements": 7, "activities": 7, "documents": 1}
     assert entries() == one_by_one
     assert len(one_by_one) == 7 * (1 + 1 + 4 + 1 + 1) + 7 + 1  # record, note, 2 articles x 2 languages, opinion, remark
-    assert [h.agreement.title for h in selectors.search(drafter, "articolo3x2")] == ["Intesa numero3"]
-    assert [h.agreement.title for h in selectors.search(drafter, "rilievo5")] == ["Intesa numero5"]
-    assert [h.activity.title for h in selectors.search(drafter, "attivitanota6")] == ["Evento6"]
-    assert [h.agreement for h in selectors.search(drafter, "luppolo")] == [first]
+    assert [h.agreement_title for h in selectors.search(drafter, "articolo3x2")] == ["Intesa numero3"]
+    assert [h.agreement_title for h in selectors.search(drafter, "rilievo5")] == ["Intesa numero5"]
+    assert [h.activity_title for h in selectors.search(drafter, "attivitanota6")] == ["Evento6"]
+    assert [h.agreement_id for h in selectors.search(drafter, "luppolo")] == [first.pk]
 
 
 def test_the_rebuild_costs_the_same_queries_for_4_or_20_agreements(drafter, dg_agri):

@@ -34,7 +34,7 @@ def test_an_uploaded_document_is_indexed_by_the_worker_after_commit(celery_worke
     wait_for(lambda: b"intese.search_index_document" in log.read_bytes() and b"succeeded" in log.read_bytes(),
              "the worker's log")
     [hit] = [h for h in selectors.search(drafter, "ortofrutta") if h.kind == "document"]
-    assert hit.agreement == nouvelle_aquitaine and "<mark>ortofrutta</mark>" in hit.snippet
+    assert hit.agreement_id == nouvelle_aquitaine.pk and "<mark>ortofrutta</mark>" in hit.snippet
 
 
 @pytest.mark.worker
@@ -58,5 +58,5 @@ def test_an_activity_and_its_attachment_are_indexed_by_the_worker_after_commit(c
     wait_for(lambda: SearchEntry.objects.filter(kind="document", source_id=version.pk).exists(),
              f"the attachment's index entry (worker log: {log})", 90)
     assert b"intese.search_index_activity" in log.read_bytes()
-    assert [h.activity for h in selectors.search(drafter, "castanicoltura")] == [activity]
-    assert [h.activity for h in selectors.search(drafter, "gemellaggio")] == [activity]
+    assert [h.activity_id for h in selectors.search(drafter, "castanicoltura")] == [activity.pk]
+    assert [h.activity_id for h in selectors.search(drafter, "gemellaggio")] == [activity.pk]
