@@ -69,6 +69,9 @@ def proposal_references(fields: dict) -> dict:
 # --- Register ------------------------------------------------------------------------------------------------
 
 REGISTER_PAGE_SIZE = 25
+# The columns a row of the register page shows (templates/agreements/register.html): an agreement has 76.
+REGISTER_ROW_FIELDS = ("reference", "title", "kind", "status", "signed_on", "end_date", "counterpart__name",
+                       "counterpart__country")
 
 
 def register_agreements(user) -> QuerySet[Agreement]:

@@ -210,3 +210,16 @@ def test_register_offers_its_rows_as_csv_with_the_same_filters(client, drafter, 
     assert export.status_code == 200
     body = b"".join(export.streaming_content if export.streaming else [export.content]).decode("utf-8-sig")
     assert "INT-2022-001" in body and "INT-2022-002" not in body
+
+
+@pytest.mark.parametrize(("who", "offered"), [("drafter", True), ("admin_user", True), ("director", False),
+                                              ("observer", False), ("referent_agri", False)])
+def test_new_proposal_button_is_offered_to_whoever_may_open_the_proposal_form(client, request, three, who, offered):
+    # given a user of each role
+    client.force_login(request.getfixturevalue(who))
+    # when they open the register
+    page = client.get(URL).content.decode()
+    # then the button appears exactly for those the proposal form lets in (drafters and administrators)
+    create = reverse("agreements:create")
+    assert (f'href="{create}"' in page) is offered
+    assert client.get(create).status_code == (200 if offered else 403)
