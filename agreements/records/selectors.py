@@ -481,7 +481,8 @@ def agreement_page(user, reference: str) -> dict:
         "agreement": agreement,
         "timeline": agreement_timeline(agreement, opinions),
         "open_tasks": task_directory.for_agreement(agreement, user, opinions),
-        "workflow_links": task_directory.process_links(agreement),
+        # only the Gabinetto roles see the console's links (agreement_actions: "console")
+        "workflow_links": task_directory.process_links(agreement) if has_role(user, *Role.SEE_ALL) else None,
         "opinions": opinions,
         "dgs": list(agreement.dgs.all()),
         "plan_actions": list(agreement.plan_actions.select_related("plan")),
@@ -496,7 +497,7 @@ def agreement_page(user, reference: str) -> dict:
         "sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
         "non_renewal_deadline": non_renewal_deadline(agreement),
         "tacit_extension_pending": (tacit_pending := tacit_extension_pending(agreement)),
-        "reminders": agreement_reminders(agreement),
+        "reminders": agreement_reminders(agreement, opinions),
         # For the documents partial (templates/documents/_versions.html).
         "versions": versions_for(agreement),
         "can_write": has_role(user, *WRITER_ROLES),
