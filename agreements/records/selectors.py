@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
@@ -75,14 +75,24 @@ REGISTER_ROW_FIELDS = ("reference", "title", "kind", "status", "signed_on", "end
 
 
 def register_agreements(user) -> QuerySet[Agreement]:
-    """The register's rows: what the user may see, with what each row shows joined or prefetched, so a page costs
-    the same few queries whatever the number of agreements. Filters and sorting come from records/filters.py."""
-    return (
-        visible_agreements(user)
-        .select_related("counterpart")
-        .prefetch_related(Prefetch("dgs", queryset=Sector.objects.only("id", "code", "name")))
-        .order_by("-created_at", "-id")
-    )
+    """The register's rows: what the user may see, with their counterpart joined, in the register's default order.
+    Filters and sorting come from records/filters.py; a page's DGs from register_page_rows."""
+    return visible_agreements(user).select_related("counterpart").order_by("-created_at", "-id")
+
+
+def register_page_rows(agreements) -> list[Agreement]:
+    """One page of the register (a sliced queryset) with only the columns it shows, each row with `dg_names`
+    (its DGs by name), in two queries whatever the page. The names come as plain values: prefetching the DGs built
+    a model instance per DG and cost more than the rows themselves (benchmarks/bench_register.py)."""
+    rows = list(agreements.only(*REGISTER_ROW_FIELDS))
+    names: dict[int, list[str]] = {}
+    for agreement_id, name in (Agreement.dgs.through.objects.filter(agreement_id__in=[row.pk for row in rows])
+                               .order_by("agreement_id", "sector__name", "sector_id")
+                               .values_list("agreement_id", "sector__name")):
+        names.setdefault(agreement_id, []).append(name)
+    for row in rows:
+        row.dg_names = names.get(row.pk, [])
+    return rows
 
 
 def search_agreements(qs: QuerySet[Agreement], text: str) -> QuerySet[Agreement]:

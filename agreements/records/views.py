@@ -29,10 +29,10 @@ from agreements.records.forms import (
 )
 from agreements.records.selectors import (
     REGISTER_PAGE_SIZE,
-    REGISTER_ROW_FIELDS,
     agreement_page,
     dashboard_data,
     register_agreements,
+    register_page_rows,
 )
 
 REGISTER_COLUMNS = [
@@ -62,7 +62,8 @@ def register(request):
     register_filter = RegisterFilter(request.GET or None, queryset=register_agreements(request.user))
     valid = register_filter.is_valid() if register_filter.is_bound else True
     rows = register_filter.qs if valid else register_filter.queryset.none()
-    page = Paginator(rows.only(*REGISTER_ROW_FIELDS), REGISTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, REGISTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = register_page_rows(page.object_list)
     ordering = request.GET.get("ordering", "")
     columns = [
         {

@@ -225,3 +225,24 @@ def test_new_proposal_button_is_offered_to_whoever_may_open_the_proposal_form(cl
     create = reverse("agreements:create")
     assert (f'href="{create}"' in page) is offered
     assert client.get(create).status_code == (200 if offered else 403)
+
+
+def test_register_rows_print_dates_as_the_date_filter_and_dgs_by_name(client, drafter, three):
+    from django.template.defaultfilters import date as date_filter
+
+    from agreements.templatetags.intese import day
+
+    for value in (datetime.date(2025, 4, 27), datetime.date(2031, 12, 1), datetime.date(999, 1, 9)):
+        assert day(value) == date_filter(value, "d/m/Y")
+    assert day(None) == ""
+    client.force_login(drafter)
+    page = client.get(URL, {"ordering": "reference"}).content.decode()
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
+    # both DGs by name, in name order; the dates as d/m/Y; a missing date as a dash
+    aquitaine = next(c for c in cells if "INT-2022-001" in c[0])
+    assert aquitaine[5] == "DG AGRI, DG CRLI" and aquitaine[8] == "27/04/2025"
+    pennsylvania = next(c for c in cells if "INT-2022-002" in c[0])
+    assert pennsylvania[5] == "DG CRLI" and pennsylvania[7] == "01/07/2022"
+    guangdong = next(c for c in cells if "MOU-2023-001" in c[0])
+    assert guangdong[7] == "—" and guangdong[8] == "—"
