@@ -54,10 +54,10 @@ WORKERS = 2
 # The SQL queries of a page, as the page-query tests assert them (tests/records/test_dashboard.py,
 # tests/workflows/test_task_page_queries.py): more makes the page's line fail, whatever its time.
 QUERY_LIMITS = {
-    "dashboard, drafter": 8, "dashboard, DG referent": 10, "dashboard, director": 9, "dashboard, secretariat": 8,
-    "dashboard, observer": 8, "dashboard, administrator": 10,
-    "task page, negotiation (drafter)": 10, "task page, DG opinion (referent)": 11,
-    "task page, approval (director)": 9, "task page, Giunta resolution (secretariat)": 10,
+    "dashboard, drafter": 6, "dashboard, DG referent": 7, "dashboard, director": 7, "dashboard, secretariat": 6,
+    "dashboard, observer": 6, "dashboard, administrator": 8,
+    "task page, negotiation (drafter)": 8, "task page, DG opinion (referent)": 8,
+    "task page, approval (director)": 7, "task page, Giunta resolution (secretariat)": 8,
 }
 
 

@@ -24,7 +24,7 @@ from .deadlines import task_due_date
 from .flows import AgreementFlow
 from .models import AgreementProcess
 from .nodes import Step
-from .permissions import may_act
+from .permissions import principal_for
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 User = get_user_model()
@@ -186,7 +186,8 @@ class ViewflowTaskDirectory:
 
     def for_agreement(self, agreement, user, opinions=()) -> list[OpenTask]:
         return [
-            _open_task(task, agreement, opinions, task_url(task) if may_act(user, task) else None)
+            _open_task(task, agreement, opinions,
+                       task_url(task) if principal_for(user, task, agreement) is not None else None)
             for task in open_tasks_of(agreement)
         ]
 

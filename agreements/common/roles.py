@@ -39,16 +39,21 @@ ROLE_PERMISSIONS = {
 
 
 def user_roles(user) -> frozenset[str]:
-    """The user's role names, cached on the user object for the request."""
+    """The user's role names, cached on the user object for the request (read with the user of a request by
+    agreements.accounts.backends, else here with one query)."""
     if user is None or not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_intese_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached = cached | {Role.ADMIN}
-        user._intese_roles = cached
+        remember_roles(user, user.groups.values_list("name", flat=True))
+        cached = user._intese_roles
     return cached
+
+
+def remember_roles(user, group_names) -> None:
+    """Keep the user's roles, from the names of their groups read by the caller, on the user object."""
+    roles = frozenset(group_names)
+    user._intese_roles = roles | {Role.ADMIN} if user.is_superuser else roles
 
 
 def has_role(user, *roles: str) -> bool:

@@ -36,6 +36,8 @@ from agreements.models import (
 )
 from agreements.outbox.services import outbox_enqueue, outbox_enqueue_many, outbox_message
 
+from .selectors import forget_unread_count
+
 User = get_user_model()
 
 
@@ -436,10 +438,12 @@ def notification_open(*, notification_id: int, user) -> Notification:
         raise PermissionDeniedError(_("Notifica non trovata."))
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+        forget_unread_count(user)
     return notification
 
 
 def notifications_mark_all_read(*, user) -> int:
+    forget_unread_count(user)
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
 
 

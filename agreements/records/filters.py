@@ -34,6 +34,14 @@ class RegisterFilterForm(forms.Form):
     # and per attribute (the Django-template renderer spent about half of the register page on these fields).
     default_renderer = Jinja2()  # one instance: its engine and compiled templates are kept
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django's select template includes a template per <option> (and one per option's attributes): about 90
+        # template contexts for the register's choices. The same markup with the options written inline.
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget.template_name = "agreements/forms/select.html"
+
 
 class RegisterFilter(df.FilterSet):
     q = df.CharFilter(

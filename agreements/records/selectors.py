@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
@@ -69,17 +69,30 @@ def proposal_references(fields: dict) -> dict:
 # --- Register ------------------------------------------------------------------------------------------------
 
 REGISTER_PAGE_SIZE = 25
+# The columns a row of the register page shows (templates/agreements/register.html): an agreement has 76.
+REGISTER_ROW_FIELDS = ("reference", "title", "kind", "status", "signed_on", "end_date", "counterpart__name",
+                       "counterpart__country")
 
 
 def register_agreements(user) -> QuerySet[Agreement]:
-    """The register's rows: what the user may see, with what each row shows joined or prefetched, so a page costs
-    the same few queries whatever the number of agreements. Filters and sorting come from records/filters.py."""
-    return (
-        visible_agreements(user)
-        .select_related("counterpart")
-        .prefetch_related(Prefetch("dgs", queryset=Sector.objects.only("id", "code", "name")))
-        .order_by("-created_at", "-id")
-    )
+    """The register's rows: what the user may see, with their counterpart joined, in the register's default order.
+    Filters and sorting come from records/filters.py; a page's DGs from register_page_rows."""
+    return visible_agreements(user).select_related("counterpart").order_by("-created_at", "-id")
+
+
+def register_page_rows(agreements) -> list[Agreement]:
+    """One page of the register (a sliced queryset) with only the columns it shows, each row with `dg_names`
+    (its DGs by name), in two queries whatever the page. The names come as plain values: prefetching the DGs built
+    a model instance per DG and cost more than the rows themselves (benchmarks/bench_register.py)."""
+    rows = list(agreements.only(*REGISTER_ROW_FIELDS))
+    names: dict[int, list[str]] = {}
+    for agreement_id, name in (Agreement.dgs.through.objects.filter(agreement_id__in=[row.pk for row in rows])
+                               .order_by("agreement_id", "sector__name", "sector_id")
+                               .values_list("agreement_id", "sector__name")):
+        names.setdefault(agreement_id, []).append(name)
+    for row in rows:
+        row.dg_names = names.get(row.pk, [])
+    return rows
 
 
 def search_agreements(qs: QuerySet[Agreement], text: str) -> QuerySet[Agreement]:
@@ -478,7 +491,8 @@ def agreement_page(user, reference: str) -> dict:
         "agreement": agreement,
         "timeline": agreement_timeline(agreement, opinions),
         "open_tasks": task_directory.for_agreement(agreement, user, opinions),
-        "workflow_links": task_directory.process_links(agreement),
+        # only the Gabinetto roles see the console's links (agreement_actions: "console")
+        "workflow_links": task_directory.process_links(agreement) if has_role(user, *Role.SEE_ALL) else None,
         "opinions": opinions,
         "dgs": list(agreement.dgs.all()),
         "plan_actions": list(agreement.plan_actions.select_related("plan")),
@@ -493,7 +507,7 @@ def agreement_page(user, reference: str) -> dict:
         "sent_back": history.sent_back(agreement) if agreement.status == Status.NEGOTIATION else None,
         "non_renewal_deadline": non_renewal_deadline(agreement),
         "tacit_extension_pending": (tacit_pending := tacit_extension_pending(agreement)),
-        "reminders": agreement_reminders(agreement),
+        "reminders": agreement_reminders(agreement, opinions),
         # For the documents partial (templates/documents/_versions.html).
         "versions": versions_for(agreement),
         "can_write": has_role(user, *WRITER_ROLES),

@@ -32,6 +32,7 @@ from agreements.records.selectors import (
     agreement_page,
     dashboard_data,
     register_agreements,
+    register_page_rows,
 )
 
 REGISTER_COLUMNS = [
@@ -62,6 +63,7 @@ def register(request):
     valid = register_filter.is_valid() if register_filter.is_bound else True
     rows = register_filter.qs if valid else register_filter.queryset.none()
     page = Paginator(rows, REGISTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = register_page_rows(page.object_list)
     ordering = request.GET.get("ordering", "")
     columns = [
         {

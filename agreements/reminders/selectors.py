@@ -2,6 +2,7 @@
 deadlines of the calendar feed."""
 
 import datetime
+import functools
 import hashlib
 
 from django.conf import settings
@@ -17,47 +18,53 @@ from agreements.models.agreement import OPEN_STATUSES
 from .services import policy_for_reading
 
 
-def agreement_reminders(agreement: Agreement) -> dict:
-    """The reminders sent for one agreement (newest first, with their e-mails) and those still to come."""
+def agreement_reminders(agreement: Agreement, opinions=None) -> dict:
+    """The reminders sent for one agreement (newest first, with their e-mails) and those still to come.
+    `opinions`: the agreement's opinions, when the caller has them already."""
     return {
         "sent": list(agreement.reminders.order_by("-due_date", "-id").prefetch_related("messages")[:50]),
-        "upcoming": upcoming_for(agreement),
+        "upcoming": upcoming_for(agreement, opinions=opinions),
     }
 
 
-def upcoming_for(agreement: Agreement, *, today: datetime.date | None = None, policy=None) -> list[dict]:
+def upcoming_for(agreement: Agreement, *, today: datetime.date | None = None, policy=None,
+                 opinions=None) -> list[dict]:
     """The reminders still to come for one agreement, from its dates and the policy: [{kind, label, due_date,
-    deadline}], soonest first. Repeats of expiry reminders are not listed one by one."""
+    deadline}], soonest first. Repeats of expiry reminders are not listed one by one. `opinions`: the agreement's
+    opinions (every round), when the caller has them already."""
     today = today or dates.today()
-    policy = policy or policy_for_reading()
+    # Read only when a reminder is due to come: most states (a proposal, a closed agreement) have none.
+    rules = functools.cache(lambda: policy or policy_for_reading())
     items = []
 
     def add(kind, due, deadline):
         if due > today:
             items.append({"kind": kind, "label": ReminderKind(kind).label, "due_date": due, "deadline": deadline})
 
-    renewal_pending = agreement.no_renewal_decided_on is None and not agreement.renewals.exclude(
-        status__in=STOPPED_STATUSES).exists()
-    if agreement.end_date and agreement.status in EXPIRY_STATUSES and renewal_pending:
-        for t in policy.expiry_thresholds:
+    if (agreement.end_date and agreement.status in EXPIRY_STATUSES and agreement.no_renewal_decided_on is None
+            and not agreement.renewals.exclude(status__in=STOPPED_STATUSES).exists()):
+        for t in rules().expiry_thresholds:
             add(ReminderKind.EXPIRY, agreement.end_date - datetime.timedelta(days=int(t)), agreement.end_date)
         if (agreement.renewal_clause == RenewalClause.TACIT and agreement.renewal_notice_days is not None
                 and agreement.status in (Status.PUBLICATION, Status.IN_FORCE)):
             notice = agreement.end_date - datetime.timedelta(days=agreement.renewal_notice_days)
-            for t in policy.notice_thresholds:
+            for t in rules().notice_thresholds:
                 add(ReminderKind.NON_RENEWAL_NOTICE, notice - datetime.timedelta(days=int(t)), notice)
     if agreement.status == Status.CONSULTATION:
-        for due in set(agreement.opinions.filter(round=agreement.consultation_round, kind="pending")
-                       .values_list("due_date", flat=True)):
-            add(ReminderKind.CONSULTATION_DEADLINE, due - datetime.timedelta(days=policy.consultation_days_before),
+        pending = ({o.due_date for o in opinions if o.round == agreement.consultation_round
+                    and o.kind == OpinionKind.PENDING} if opinions is not None else
+                   set(agreement.opinions.filter(round=agreement.consultation_round, kind=OpinionKind.PENDING)
+                       .values_list("due_date", flat=True)))
+        for due in pending:
+            add(ReminderKind.CONSULTATION_DEADLINE, due - datetime.timedelta(days=rules().consultation_days_before),
                 due)
     if agreement.status in (Status.NOTIFICATION, Status.OBSERVATIONS) and agreement.notice_government_date \
             and not agreement.observations_outcome:
         last = dates.observations_last_day(dates.observations_from(agreement))
-        add(ReminderKind.OBSERVATIONS_END, last - datetime.timedelta(days=policy.observations_days_before), last)
+        add(ReminderKind.OBSERVATIONS_END, last - datetime.timedelta(days=rules().observations_days_before), last)
     if agreement.status == Status.RATIFICATION and agreement.signed_on and not agreement.ratification_date:
         add(ReminderKind.RATIFICATION_PENDING,
-            agreement.signed_on + datetime.timedelta(days=policy.ratification_pending_days), agreement.signed_on)
+            agreement.signed_on + datetime.timedelta(days=rules().ratification_pending_days), agreement.signed_on)
     return sorted(items, key=lambda i: i["due_date"])
 
 

@@ -27,6 +27,15 @@ register.filter("agreement_path", links.agreement_path)
 
 
 @register.filter
+def day(value) -> str:
+    """A date as the office writes it, 27/04/2025: what |date:"d/m/Y" prints for a date, without building a date
+    formatter per call (two dates a row on the register); "" for no date, so |default applies."""
+    if not value:
+        return ""
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+@register.filter
 def euro(amount) -> str:
     """An amount as the office writes it: 15.000,00 €."""
     from agreements.documents.render import euro as as_euro

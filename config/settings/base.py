@@ -100,7 +100,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes' backend goes first: it refuses a locked-out login before ModelBackend checks the password.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# AccountBackend is ModelBackend reading the user of a request with their roles and unread count in one query.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "agreements.accounts.backends.AccountBackend"]
 
 # Accounts from the Region's directory (agreements.accounts.directory): on when LDAP_SERVER_URI is set. The
 # directory's groups (by name, cn) map to the office's roles and to the DG of a referent.

@@ -18,7 +18,7 @@ from tests.support.factories import SectorFactory, UserFactory
 
 LOGIN = "/accounts/login/"
 BACKENDS = ["axes.backends.AxesStandaloneBackend", "agreements.accounts.directory.DirectoryBackend",
-            "django.contrib.auth.backends.ModelBackend"]
+            "agreements.accounts.backends.AccountBackend"]
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_disabled_directory_user_and_wrong_password_are_refused(client, director
 
 @pytest.mark.django_db
 def test_local_accounts_keep_working_next_to_the_directory(client, directory, admin_user):
-    # the administrator is a local account (not in the directory): ModelBackend, after the directory
+    # the administrator is a local account (not in the directory): AccountBackend, after the directory
     assert _login(client, "amministratore", "password-123").status_code == 302
     assert "_auth_user_id" in client.session
 

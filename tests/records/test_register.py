@@ -198,7 +198,9 @@ def test_register_runs_in_the_same_number_of_queries_with_10_and_10000_agreement
     assert Agreement.objects.count() >= 10_000
     large = _queries(client, params)
     assert large == small, f"{small} queries with few agreements, {large} with 10,000"
-    assert small <= 13  # 12, and the unread notifications in the header
+    # a session, the user (with roles, DG and unread notifications), the countries, the DGs and the plan actions
+    # of the filters, the count, the page's rows and their DGs
+    assert small == 8
 
 
 def test_register_offers_its_rows_as_csv_with_the_same_filters(client, drafter, three):
@@ -210,3 +212,37 @@ def test_register_offers_its_rows_as_csv_with_the_same_filters(client, drafter, 
     assert export.status_code == 200
     body = b"".join(export.streaming_content if export.streaming else [export.content]).decode("utf-8-sig")
     assert "INT-2022-001" in body and "INT-2022-002" not in body
+
+
+@pytest.mark.parametrize(("who", "offered"), [("drafter", True), ("admin_user", True), ("director", False),
+                                              ("observer", False), ("referent_agri", False)])
+def test_new_proposal_button_is_offered_to_whoever_may_open_the_proposal_form(client, request, three, who, offered):
+    # given a user of each role
+    client.force_login(request.getfixturevalue(who))
+    # when they open the register
+    page = client.get(URL).content.decode()
+    # then the button appears exactly for those the proposal form lets in (drafters and administrators)
+    create = reverse("agreements:create")
+    assert (f'href="{create}"' in page) is offered
+    assert client.get(create).status_code == (200 if offered else 403)
+
+
+def test_register_rows_print_dates_as_the_date_filter_and_dgs_by_name(client, drafter, three):
+    from django.template.defaultfilters import date as date_filter
+
+    from agreements.templatetags.intese import day
+
+    for value in (datetime.date(2025, 4, 27), datetime.date(2031, 12, 1), datetime.date(999, 1, 9)):
+        assert day(value) == date_filter(value, "d/m/Y")
+    assert day(None) == ""
+    client.force_login(drafter)
+    page = client.get(URL, {"ordering": "reference"}).content.decode()
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
+    # both DGs by name, in name order; the dates as d/m/Y; a missing date as a dash
+    aquitaine = next(c for c in cells if "INT-2022-001" in c[0])
+    assert aquitaine[5] == "DG AGRI, DG CRLI" and aquitaine[8] == "27/04/2025"
+    pennsylvania = next(c for c in cells if "INT-2022-002" in c[0])
+    assert pennsylvania[5] == "DG CRLI" and pennsylvania[7] == "01/07/2022"
+    guangdong = next(c for c in cells if "MOU-2023-001" in c[0])
+    assert guangdong[7] == "—" and guangdong[8] == "—"

@@ -447,3 +447,27 @@ def test_seed_nouvelle_aquitaine_expiry_reminders_once_to_the_right_people_until
     sent_to = sorted(m.to[0] for m in OutboxMessage.objects.filter(agreement=na))
     assert sent_to == sorted(["redattore@regione.example.it", "dirigente@regione.example.it"] * len(expected))
     assert not OutboxMessage.objects.filter(agreement=na, to__contains=["referente-agri@regione.example.it"]).exists()
+
+
+def test_upcoming_reminders_of_a_consultation_are_the_same_from_the_opinions_in_hand_without_a_query(
+        drafter, director, dg_agri, dg_crli):
+    # given a second consultation round: DG AGRI pending until 20/03, DG CRLI pending until 27/03, an older round
+    from agreements.reminders.selectors import upcoming_for
+
+    agreement = AgreementFactory(drafted_by=drafter, director=director, status=Status.CONSULTATION,
+                                 consultation_round=2, dgs=[dg_agri, dg_crli])
+    Opinion.objects.create(agreement=agreement, dg=dg_agri, round=2, due_date=D(2025, 3, 20))
+    Opinion.objects.create(agreement=agreement, dg=dg_crli, round=2, due_date=D(2025, 3, 27))
+    Opinion.objects.create(agreement=agreement, dg=dg_crli, round=1, due_date=D(2025, 2, 10))
+    Opinion.objects.create(agreement=agreement, dg=dg_agri, round=1, due_date=D(2025, 2, 12), kind="favourable")
+    read = upcoming_for(agreement, today=D(2025, 3, 1))
+    # when the caller passes the opinions it has (the agreement page), with the policy already read
+    opinions = list(agreement.opinions.all())
+    policy = reminders.policy_for_reading()
+    with CaptureQueriesContext(connection) as ctx:
+        in_hand = upcoming_for(agreement, today=D(2025, 3, 1), opinions=opinions, policy=policy)
+    # then the same reminders, of the current round's pending opinions only, and no query
+    assert in_hand == read
+    assert [(r["kind"], r["due_date"]) for r in read] == [
+        (ReminderKind.CONSULTATION_DEADLINE, D(2025, 3, 17)), (ReminderKind.CONSULTATION_DEADLINE, D(2025, 3, 24))]
+    assert ctx.captured_queries == []
