@@ -102,7 +102,11 @@ def task_created(task) -> None:
         held = getattr(process, "round_opinions", None)  # read by the split that creates the DG tasks
         opinions = held[1] if held and held[0] == agreement.consultation_round else \
             Opinion.objects.filter(agreement=agreement, round=agreement.consultation_round)
-    back = (lambda: sent_back(agreement)) if agreement.status == Status.NEGOTIATION else None
+    # What came back, looked up only when the text may have come back: at version 1 the agreement was never
+    # written since its creation (records.write_fields, through which every phase change passes, counts each
+    # write), so no phase change brought it back to negotiation (the first negotiation of every proposal).
+    back = (lambda: sent_back(agreement)) if agreement.status == Status.NEGOTIATION and agreement.version > 1 \
+        else None
     notifications.task_assigned(
         task_key=str(task.pk), agreement=agreement, title=str(node.task_title or node.name),
         description=str(node.task_description or ""), due=task_due_date(task, agreement, list(opinions)),
