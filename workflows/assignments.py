@@ -24,20 +24,39 @@ from .models import AgreementProcess
 User = get_user_model()
 
 
+def _away_today(today):
+    """Whether a user is away today (a delegation to an active deputy runs): read with the user (one query,
+    not two); their delegations are read only then."""
+    return Exists(Delegation.objects.filter(user=OuterRef("pk"), starts_on__lte=today, ends_on__gte=today,
+                                            deputy__is_active=True))
+
+
+def dg_members(task) -> list:
+    """The active users whose profile names the DG of a per-DG task, by username, each with `is_referent` (they
+    hold the DG referent role) and `away_today`. Read once per task and kept on it: the node's Assign takes the
+    first of them (AgreementFlow.dg_referent), the notification reaches the referents (task_recipients)."""
+    members = getattr(task, "_dg_members", None)
+    if members is None:
+        is_referent = Exists(User.groups.through.objects.filter(user=OuterRef("pk"), group__name=Role.DG_REFERENT))
+        members = list(User.objects.filter(is_active=True, profile__dg_id=(task.data or {}).get("dg"))
+                       .select_related("profile")
+                       .annotate(is_referent=is_referent, away_today=_away_today(dates.today()))
+                       .order_by("username"))
+        task._dg_members = members
+    return members
+
+
 def task_recipients(task, agreement) -> list[notifications.Recipient]:
     node = task.flow_task
     roles = tuple(getattr(node, "roles", ()))
     recipients = []
     today = dates.today()
-    # Whether a holder read from the database is away today comes with them (one query, not two); their
-    # delegations are read only then. A holder in hand (the task's owner) has theirs read.
-    away_today = Exists(Delegation.objects.filter(user=OuterRef("pk"), starts_on__lte=today, ends_on__gte=today,
-                                                  deputy__is_active=True))
+    # Whether a holder read from the database is away today comes with them; a holder in hand (the task's
+    # owner) has their delegations read.
+    away_today = _away_today(today)
     if getattr(node, "per_dg", False):
         dg_name = (task.data or {}).get("dg_name") or ""
-        holders = list(User.objects.filter(is_active=True, profile__dg_id=(task.data or {}).get("dg"),
-                                           groups__name=Role.DG_REFERENT).select_related("profile")
-                       .annotate(away_today=away_today).distinct())
+        holders = [u for u in dg_members(task) if u.is_referent]
         recipients += [notifications.Recipient(
             u, lambda: _("Ricevi questo messaggio come referente della %(dg)s.") % {"dg": dg_name}) for u in holders]
     elif task.owner_id:
@@ -83,7 +102,11 @@ def task_created(task) -> None:
         held = getattr(process, "round_opinions", None)  # read by the split that creates the DG tasks
         opinions = held[1] if held and held[0] == agreement.consultation_round else \
             Opinion.objects.filter(agreement=agreement, round=agreement.consultation_round)
-    back = (lambda: sent_back(agreement)) if agreement.status == Status.NEGOTIATION else None
+    # What came back, looked up only when the text may have come back: at version 1 the agreement was never
+    # written since its creation (records.write_fields, through which every phase change passes, counts each
+    # write), so no phase change brought it back to negotiation (the first negotiation of every proposal).
+    back = (lambda: sent_back(agreement)) if agreement.status == Status.NEGOTIATION and agreement.version > 1 \
+        else None
     notifications.task_assigned(
         task_key=str(task.pk), agreement=agreement, title=str(node.task_title or node.name),
         description=str(node.task_description or ""), due=task_due_date(task, agreement, list(opinions)),

@@ -6,6 +6,7 @@ fired by the beat task `fire_workflow_timers`. No business logic lives here beyo
 """
 
 import datetime
+import inspect
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
@@ -13,13 +14,21 @@ from viewflow.workflow import flow, lock
 
 from agreements.common import dates
 from agreements.common.roles import Role, sees_everything
-from agreements.models import Opinion, Profile, Status
+from agreements.models import Opinion, Status
 from agreements.models.agreement import ObservationsOutcome
 from agreements.procedure import services
 
-from . import forms
+from . import assignments, forms
 from .models import AgreementProcess
 from .nodes import Join, SplitEach, Step
+
+
+def in_node_savepoint(service):
+    """`service` without its own savepoint, for the flow's functions: Viewflow already runs a Function node's
+    callback in a savepoint of its own (FunctionActivation.activate: its exception guard and
+    transaction.atomic(savepoint=True)), which a refused service rolls back whole; the service's @transaction.atomic
+    would only nest a second one in it (a SAVEPOINT and a RELEASE more per call, nothing more rolled back)."""
+    return inspect.unwrap(service)
 
 
 class AgreementFlow(flow.Flow):
@@ -240,14 +249,10 @@ class AgreementFlow(flow.Flow):
         return activation.process.agreement.director
 
     def dg_referent(self, activation):
-        """The DG's first referent holds the task; any referent of the same DG (or a deputy) may act on it."""
-        profile = (
-            Profile.objects.filter(dg_id=activation.task.data.get("dg"), user__is_active=True)
-            .select_related("user")
-            .order_by("user__username")
-            .first()
-        )
-        return profile.user if profile else None
+        """The DG's first referent holds the task; any referent of the same DG (or a deputy) may act on it.
+        (The first active user of the DG by username; read with the referents the task's notification reaches.)"""
+        members = assignments.dg_members(activation.task)
+        return members[0] if members else None
 
     def dg_tasks(self, activation):
         agreement = activation.process.agreement
@@ -310,17 +315,23 @@ class AgreementFlow(flow.Flow):
 
     # --- System steps: each one service call -------------------------------------------------------------
 
+    # Each runs in the savepoint Viewflow opens for a Function node (in_node_savepoint).
+
     def record_silent_assent(self, activation):
-        services.opinions_silent_assent(agreement=activation.process.agreement)
+        in_node_savepoint(services.opinions_silent_assent)(agreement=activation.process.agreement)
 
     def consultation_close(self, activation):
-        activation.process.agreement = services.consultation_close(agreement=activation.process.agreement)
+        activation.process.agreement = in_node_savepoint(services.consultation_close)(
+            agreement=activation.process.agreement)
 
     def observations_open(self, activation):
-        activation.process.agreement = services.observations_open(agreement=activation.process.agreement)
+        activation.process.agreement = in_node_savepoint(services.observations_open)(
+            agreement=activation.process.agreement)
 
     def record_observations_silence(self, activation):
-        activation.process.agreement = services.observations_silence(agreement=activation.process.agreement)
+        activation.process.agreement = in_node_savepoint(services.observations_silence)(
+            agreement=activation.process.agreement)
 
     def observations_close(self, activation):
-        activation.process.agreement = services.observations_close(agreement=activation.process.agreement)
+        activation.process.agreement = in_node_savepoint(services.observations_close)(
+            agreement=activation.process.agreement)

@@ -81,6 +81,14 @@ class ClauseError(ServiceError):
     pass
 
 
+@functools.lru_cache(maxsize=512)
+def clause_template(source: str):
+    """The compiled template of a clause text. Compiling is most of the cost of filling one in (every new
+    agreement fills its whole first draft) and depends on the text alone, so each text is compiled once per
+    process; a syntax error is raised again on each call, as it is not cached."""
+    return clause_environment().from_string(source)
+
+
 def clause_context(agreement: Agreement, language: str) -> dict:
     """The agreement's fields as a clause in `language` names them (see library.py)."""
     this_text = library.THIS_TEXT.get(language, library.THIS_TEXT["it"]).get(agreement.kind, agreement.kind)
@@ -115,7 +123,7 @@ def _join(items: list[str], language: str) -> str:
 
 def fill(source: str, context: dict) -> str:
     try:
-        lines = clause_environment().from_string(source).render(context).split("\n")
+        lines = clause_template(source).render(context).split("\n")
         return "\n".join(" ".join(line.split()) for line in lines).strip()
     except TemplateError as exc:
         raise ClauseError(_("La clausola non si compila: %(error)s") % {"error": exc}) from None

@@ -228,8 +228,9 @@ def counterpart_create(*, actor, name: str, country_code: str, type: str, name_l
 
 def next_reference(kind: str, year: int) -> str:
     prefix = REFERENCE_PREFIX[kind]
-    ReferenceCounter.objects.get_or_create(prefix=prefix, year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(prefix=prefix, year=year)
+    # The year's counter read under lock, created first if the year has none (the unique constraint settles a
+    # concurrent creation: get_or_create then reads, under lock, the row the other one made).
+    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(prefix=prefix, year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"{prefix}-{year}-{counter.last:03d}"
@@ -314,8 +315,12 @@ def agreement_create(
         renews=renews,
         status=Status.NEGOTIATION,
     )
-    agreement.dgs.set(dgs)
-    agreement.plan_actions.set(plan_actions)
+    # A new agreement has no relations yet: they are added, without reading first what set() would replace.
+    if dgs:
+        agreement.dgs.add(*dgs)
+    plan_actions = list(plan_actions)
+    if plan_actions:
+        agreement.plan_actions.add(*plan_actions)
     # The first draft: the renewed agreement's text, else the clause library's template for the kind, with the
     # agreement's fields filled in, so the documents render before anyone types an article.
     copied = list(renews.articles.values(*ARTICLE_FIELDS)) if renews is not None else []
