@@ -9,9 +9,19 @@ from django.db.models.functions import ExtractYear
 from django.http import Http404
 
 from agreements.common.access import visible_agreements
+from agreements.common.labels import choice_label
 from agreements.common.roles import sees_everything, user_dg_id
 from agreements.documents.signatures import describe
-from agreements.models import Action, Activity, ActivityKind, Agreement, DocumentVersion, Stakeholder, Status
+from agreements.models import (
+    Action,
+    Activity,
+    ActivityKind,
+    Agreement,
+    DocumentVersion,
+    Stakeholder,
+    StakeholderType,
+    Status,
+)
 
 # The register's filters (query string -> lookup); the monitoring page links to the register through them.
 FILTERS = ("tipo", "tipo_controparte", "anno", "dal", "al", "paese", "azione", "piano", "dg", "stakeholder",
@@ -197,7 +207,10 @@ def territory(user, *, country_code: str | None = None, counterpart=None) -> dic
     stakeholders = list(
         Stakeholder.objects.filter(activities__in=activity_ids)
         .annotate(n=Count("activities", distinct=True)).order_by("-n", "name")
+        .only("pk", "name", "type", "internal")
     )
+    for stakeholder in stakeholders:  # a country can involve hundreds: each label resolved once, not per row
+        stakeholder.type_label = choice_label(StakeholderType, stakeholder.type)
     # Counted per sector on each through table apart, rather than over a join of both (its rows multiply).
     per_dg = {}
     for key, through, column, ids in (("n_agreements", Agreement.dgs.through, "agreement_id", agreement_ids),

@@ -365,6 +365,25 @@ def test_page_runs_in_the_same_number_of_queries_with_10_and_10000_agreements(cl
     assert _page_queries(client, proposal) == small == AGREEMENT_PAGE_QUERIES
 
 
+# An agreement in force can have reminders to come: the page also reads the reminder policy and whether its
+# renewal has started (no open task, no console links).
+IN_FORCE_PAGE_QUERIES = AGREEMENT_PAGE_QUERIES + 2
+
+
+def test_in_force_page_runs_in_the_same_number_of_queries_with_10_and_10000_agreements(client, drafter, dg_agri):
+    client.force_login(drafter)
+    counterpart = CounterpartFactory(name="Région Nouvelle-Aquitaine")
+    in_force = InForceAgreementFactory(counterpart=counterpart, dgs=[dg_agri],
+                                       end_date=datetime.date.today() + datetime.timedelta(days=400))
+    Agreement.objects.bulk_create(Agreement(reference=f"BLK-{n:06d}", title=f"Accordo {n}", kind=AgreementKind.INTESA,
+                                            counterpart=counterpart, status=Status.IN_FORCE) for n in range(10))
+    small = _page_queries(client, in_force)
+    Agreement.objects.bulk_create(Agreement(reference=f"BLK-{n:06d}", title=f"Accordo {n}", kind=AgreementKind.INTESA,
+                                            counterpart=counterpart, status=Status.IN_FORCE)
+                                  for n in range(10, 10_010))
+    assert _page_queries(client, in_force) == small == IN_FORCE_PAGE_QUERIES
+
+
 def proposal_data(counterpart, **changes):
     data = {"kind": "intesa", "title": "Intesa con la Pennsylvania", "counterpart": counterpart.pk,
             "languages": "it, en", "renewal_clause": "express", "consultation_days": 15, "duration_months": 60}
