@@ -30,7 +30,7 @@ from agreements.common.labels import choice_label
 from agreements.models import Action, Activity, ActivityKind, Agreement, AgreementKind, Status
 from agreements.models.agreement import RatificationForm
 from agreements.records.filters import RegisterFilter
-from agreements.records.selectors import register_agreements
+from agreements.records.selectors import dg_names_by_agreement, register_agreements
 
 REGION_NAME = "Regione Emilia-Romagna"
 
@@ -139,11 +139,7 @@ def register_rows(agreements: QuerySet) -> Iterator[dict]:
 
 def _with_lists(rows: list[dict]) -> list[dict]:
     ids = [row["id"] for row in rows]
-    dgs, actions = {}, {}
-    for agreement_id, name in (Agreement.dgs.through.objects.filter(agreement_id__in=ids)
-                               .order_by("agreement_id", "sector__name", "sector_id")
-                               .values_list("agreement_id", "sector__name")):
-        dgs.setdefault(agreement_id, []).append(name)
+    dgs, actions = dg_names_by_agreement(ids), {}
     for agreement_id, plan, number, title in (
             Agreement.plan_actions.through.objects.filter(agreement_id__in=ids)
             .order_by("agreement_id", "action__plan__start_year", "action__plan__code", "action__number")

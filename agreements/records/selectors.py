@@ -85,14 +85,21 @@ def register_page_rows(agreements) -> list[Agreement]:
     (its DGs by name), in two queries whatever the page. The names come as plain values: prefetching the DGs built
     a model instance per DG and cost more than the rows themselves (benchmarks/bench_register.py)."""
     rows = list(agreements.only(*REGISTER_ROW_FIELDS))
-    names: dict[int, list[str]] = {}
-    for agreement_id, name in (Agreement.dgs.through.objects.filter(agreement_id__in=[row.pk for row in rows])
-                               .order_by("agreement_id", "sector__name", "sector_id")
-                               .values_list("agreement_id", "sector__name")):
-        names.setdefault(agreement_id, []).append(name)
+    names = dg_names_by_agreement([row.pk for row in rows])
     for row in rows:
         row.dg_names = names.get(row.pk, [])
     return rows
+
+
+def dg_names_by_agreement(agreement_ids: list[int]) -> dict[int, list[str]]:
+    """{agreement id: the names of its DGs, in name order} in one query of plain values (the register's page and
+    its downloads)."""
+    names: dict[int, list[str]] = {}
+    for agreement_id, name in (Agreement.dgs.through.objects.filter(agreement_id__in=agreement_ids)
+                               .order_by("agreement_id", "sector__name", "sector_id")
+                               .values_list("agreement_id", "sector__name")):
+        names.setdefault(agreement_id, []).append(name)
+    return names
 
 
 def search_agreements(qs: QuerySet[Agreement], text: str) -> QuerySet[Agreement]:

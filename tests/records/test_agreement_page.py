@@ -347,21 +347,22 @@ def _page_queries(client, agreement) -> int:
 AGREEMENT_PAGE_QUERIES = 17
 
 
+def _bulk(counterpart, start, count):
+    """Other agreements in force, many of them, written at once."""
+    Agreement.objects.bulk_create(
+        Agreement(reference=f"BLK-{n:06d}", title=f"Accordo {n}", kind=AgreementKind.INTESA,
+                  counterpart=counterpart, status=Status.IN_FORCE)
+        for n in range(start, start + count)
+    )
+
+
 @pytest.mark.parametrize("who", ["drafter", "referent_agri"])
 def test_page_runs_in_the_same_number_of_queries_with_10_and_10000_agreements(client, request, proposal, who):
     client.force_login(request.getfixturevalue(who))
     counterpart = Counterpart.objects.create(name="Altra controparte", country="Spagna", type="region")
-
-    def bulk(start, count):
-        Agreement.objects.bulk_create(
-            Agreement(reference=f"BLK-{n:06d}", title=f"Accordo {n}", kind=AgreementKind.INTESA,
-                      counterpart=counterpart, status=Status.IN_FORCE)
-            for n in range(start, start + count)
-        )
-
-    bulk(0, 10)
+    _bulk(counterpart, 0, 10)
     small = _page_queries(client, proposal)
-    bulk(10, 10_000)
+    _bulk(counterpart, 10, 10_000)
     assert _page_queries(client, proposal) == small == AGREEMENT_PAGE_QUERIES
 
 
@@ -375,12 +376,9 @@ def test_in_force_page_runs_in_the_same_number_of_queries_with_10_and_10000_agre
     counterpart = CounterpartFactory(name="Région Nouvelle-Aquitaine")
     in_force = InForceAgreementFactory(counterpart=counterpart, dgs=[dg_agri],
                                        end_date=datetime.date.today() + datetime.timedelta(days=400))
-    Agreement.objects.bulk_create(Agreement(reference=f"BLK-{n:06d}", title=f"Accordo {n}", kind=AgreementKind.INTESA,
-                                            counterpart=counterpart, status=Status.IN_FORCE) for n in range(10))
+    _bulk(counterpart, 0, 10)
     small = _page_queries(client, in_force)
-    Agreement.objects.bulk_create(Agreement(reference=f"BLK-{n:06d}", title=f"Accordo {n}", kind=AgreementKind.INTESA,
-                                            counterpart=counterpart, status=Status.IN_FORCE)
-                                  for n in range(10, 10_010))
+    _bulk(counterpart, 10, 10_000)
     assert _page_queries(client, in_force) == small == IN_FORCE_PAGE_QUERIES
 
 
